@@ -1,0 +1,6 @@
+import { buildDemo } from './app.js';
+import { readConfig } from './config.js';
+
+const config = readConfig(process.env);
+const app = await buildDemo({ logger: { level: config.logLevel } });
+await app.listen({ port: config.port, host: config.host });
