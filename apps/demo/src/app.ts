@@ -1,5 +1,6 @@
 import warmscale, { type WarmscaleOptionsInput } from '@warmscale/middleware';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
+import { searchCatalog } from './catalog.js';
 import { burnCpu } from './work.js';
 
 export interface DemoOptions {
@@ -37,5 +38,33 @@ export async function buildDemo(options: DemoOptions = {}): Promise<FastifyInsta
       return { worked: ms };
     },
   );
+  app.get(
+    '/catalog/search',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['q'],
+          properties: { q: { type: 'string', minLength: 1, maxLength: 100 } },
+        },
+      },
+    },
+    async (request) => ({ hits: searchCatalog((request.query as { q: string }).q) }),
+  );
+  // The cold route's first call builds the catalog; warm-up pays for it before the pod turns ready, then repeats
+  // the search so the scoring code is JIT-compiled too.
+  app.warmscale.addWarmupStep({
+    name: 'catalog search',
+    inject: { url: '/catalog/search?q=blue+oak+lamp' },
+    times: 200,
+    concurrency: 4,
+  });
+  app.warmscale.addWarmupStep({
+    name: 'catalog search over loopback HTTP',
+    inject: { url: '/catalog/search?q=red+chair' },
+    times: 20,
+    transport: 'loopback',
+    critical: false,
+  });
   return app;
 }

@@ -14,7 +14,11 @@ async function registerWith(options: unknown): Promise<void> {
 }
 
 const invalid: ReadonlyArray<[string, unknown, string]> = [
-  ['an unknown top-level key', { metric: {} }, 'options.metric is not an option (known: registry, metrics)'],
+  [
+    'an unknown top-level key',
+    { metric: {} },
+    'options.metric is not an option (known: registry, metrics, probes, warmup, readiness, shutdown, connections)',
+  ],
   [
     'an unknown metrics key',
     { metrics: { pathh: '/m' } },

@@ -140,13 +140,19 @@ describe('request metrics options', () => {
     ]);
   });
 
-  test('durationBuckets false and defaultMetrics false leave only the counter', async () => {
+  test('durationBuckets false and defaultMetrics false leave the counter and the lifecycle metrics', async () => {
     await build({ metrics: { durationBuckets: false, defaultMetrics: false } });
     await app.inject('/test');
     const body = (await app.inject('/metrics')).body;
     assert.deepEqual(
       body.split('\n').filter((line) => line.startsWith('# TYPE')),
-      ['# TYPE httpserver_requests_total counter'],
+      [
+        '# TYPE warmscale_lifecycle_state gauge',
+        '# TYPE httpserver_requests_total counter',
+        '# TYPE warmscale_shutdown_requests_total counter',
+        '# TYPE warmscale_warmup_steps_total counter',
+        '# TYPE warmscale_warmup_duration_seconds gauge',
+      ],
     );
   });
 

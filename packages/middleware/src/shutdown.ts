@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { Lifecycle } from './lifecycle.js';
+import type { ShutdownOptions } from './options.js';
+import { LifecycleState } from './states.js';
+
+export interface Shutdown {
+  /** Starts the graceful shutdown (what a signal does); a second call exits 1 at once. */
+  start(reason: string): Promise<void>;
+  /** Handles `shutdown.signals` from now on. */
+  installSignalHandlers(): void;
+  removeSignalHandlers(): void;
+  /** Requests that arrived after the shutdown signal. */
+  readonly requestsAfterSignal: Counter;
+}
+
+/**
+ * The drain sequence, under one overall deadline:
+ * 1. readiness turns 503 at once (Kubernetes removes the pod from the Service endpoints, which takes a while to reach
+ *    kube-proxy, ingresses and load balancers), idle keep-alive connections are closed, responses carry
+ *    `Connection: close`, and every request is still served, for `delayMs`;
+ * 2. `fastify.close()`: stop accepting, let in-flight requests finish for at most `drainTimeoutMs` (then their
+ *    connections are cut), then the application's `onClose` hooks run;
+ * 3. exit 0, or exit 1 past `timeoutMs` or on a second signal.
+ * Fastify's own `close()` answers 503 to new requests at once, which is why it is not called at the signal.
+ */
+export function createShutdown(
+  fastify: FastifyInstance,
+  lifecycle: Lifecycle,
+  registry: Registry,
+  options: ShutdownOptions,
+): Shutdown {
+  const log = fastify.log;
+  const requestsAfterSignal = new Counter({
+    name: 'warmscale_shutdown_requests_total',
+    help: 'Requests that arrived after the shutdown signal; many near the end of the delay mean endpoint removal is slower than shutdown.delayMs',
+    registers: [registry],
+  });
+  let started = false;
+
+  function exit(code: number): void {
+    options.exit(code);
+  }
+
+  async function start(reason: string): Promise<void> {
+    if (started) {
+      log.error({ reason }, 'second shutdown signal: exiting now');
+      exit(1);
+      return;
+    }
+    started = true;
+    const deadline = setTimeout(() => {
+      log.error({ timeoutMs: options.timeoutMs }, 'graceful shutdown timed out: exiting');
+      exit(1);
+    }, options.timeoutMs);
+    log.info({ reason, delayMs: options.delayMs }, 'shutdown started: readiness is now 503, still serving');
+    if (lifecycle.state !== LifecycleState.Stopping && lifecycle.state !== LifecycleState.Stopped) {
+      lifecycle.transition(LifecycleState.Draining);
+    }
+    fastify.server.closeIdleConnections();
+    await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    log.info({ drainTimeoutMs: options.drainTimeoutMs }, 'no longer accepting; draining in-flight requests');
+    const drain = setTimeout(() => {
+      log.warn({ drainTimeoutMs: options.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
+      fastify.server.closeAllConnections();
+    }, options.drainTimeoutMs);
+    try {
+      await fastify.close();
+    } catch (error) {
+      log.error({ err: error }, 'closing failed');
+      clearTimeout(deadline);
+      exit(1);
+      return;
+    } finally {
+      clearTimeout(drain);
+    }
+    clearTimeout(deadline);
+    log.info({ requestsAfterSignal: (await requestsAfterSignal.get()).values[0]?.value ?? 0 }, 'shutdown complete');
+    exit(0);
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    void start(signal);
+  };
+
+  return {
+    start,
+    requestsAfterSignal,
+    installSignalHandlers() {
+      for (const signal of options.signals) process.on(signal, onSignal);
+    },
+    removeSignalHandlers() {
+      for (const signal of options.signals) process.removeListener(signal, onSignal);
+    },
+  };
+}
