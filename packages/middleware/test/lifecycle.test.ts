@@ -317,7 +317,8 @@ describe('liveness', () => {
     await app.warmscale.lifecycle.ready;
     assert.equal((await app.inject('/readyz')).statusCode, 404);
     assert.equal((await app.inject('/health/ready')).statusCode, 404);
-    const { port } = app.warmscale.probeServer?.address() as AddressInfo;
+    assert.ok(app.warmscale.probeServer);
+    const { port } = app.warmscale.probeServer.address() as AddressInfo;
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { state: 'ready' });
