@@ -26,11 +26,12 @@ process.once('exit', () => {
 });
 
 /**
- * Starts the demo with `PORT=0` on 127.0.0.1 and resolves once it logs its listening address. The process is killed
- * when the test process exits, so a failing test never leaves it behind.
+ * Starts the demo (or another service `entry` built on the middleware) with `PORT=0` on 127.0.0.1 and resolves once
+ * it logs its listening address. The process is killed when the test process exits, so a failing test never leaves
+ * it behind.
  */
-export function startDemo(env: Record<string, string> = {}, args: readonly string[] = []): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [...args, DEMO_MAIN], {
+export function startDemo(env: Record<string, string> = {}, entry: string = DEMO_MAIN): Promise<DemoProcess> {
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

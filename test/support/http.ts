@@ -36,3 +36,20 @@ export async function pool(count: number, concurrency: number, task: (index: num
 export function samples(exposition: string, name: string): string[] {
   return exposition.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
 }
+
+/** Polls `url` every 20 ms until it answers `status`; fails after `timeoutMs`. */
+export async function waitForStatus(url: string, status: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answered = await get(url).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (answered === status) return;
+    if (Date.now() > deadline)
+      throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (last: ${answered})`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -34,7 +34,7 @@ export async function buildDemo(options: DemoOptions = {}): Promise<FastifyInsta
     },
     async (request) => {
       const { ms } = request.query as { ms: number };
-      burnCpu(ms);
+      await burnCpu(ms);
       return { worked: ms };
     },
   );

@@ -1,7 +1,20 @@
-/** Keeps the CPU busy for `ms` milliseconds: a stand-in for real request work that a QPS autoscaler must spread. */
-export function burnCpu(ms: number): number {
-  const until = performance.now() + ms;
-  let spins = 0;
-  while (performance.now() < until) spins++;
-  return spins;
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+/** Longest stretch of CPU burnt without letting other requests in. */
+const SLICE_MS = 5;
+
+/**
+ * Burns `ms` milliseconds of CPU, the stand-in for real request work that a QPS autoscaler must spread. It yields to
+ * the event loop every few milliseconds, as real handlers do between awaits, so other requests interleave and a slow
+ * request is genuinely in flight while the server drains.
+ */
+export async function burnCpu(ms: number): Promise<void> {
+  let remaining = ms;
+  while (remaining > 0) {
+    const slice = Math.min(SLICE_MS, remaining);
+    const until = performance.now() + slice;
+    while (performance.now() < until);
+    remaining -= slice;
+    if (remaining > 0) await yieldToEventLoop();
+  }
 }

@@ -17,8 +17,8 @@ export interface Shutdown {
 /**
  * The drain sequence, under one overall deadline:
  * 1. readiness turns 503 at once (Kubernetes removes the pod from the Service endpoints, which takes a while to reach
- *    kube-proxy, ingresses and load balancers), idle keep-alive connections are closed, responses carry
- *    `Connection: close`, and every request is still served, for `delayMs`;
+ *    kube-proxy, ingresses and load balancers), responses carry `Connection: close`, and every request is still
+ *    served, for `delayMs`;
  * 2. `fastify.close()`: stop accepting, let in-flight requests finish for at most `drainTimeoutMs` (then their
  *    connections are cut), then the application's `onClose` hooks run;
  * 3. exit 0, or exit 1 past `timeoutMs` or on a second signal.
@@ -57,7 +57,8 @@ export function createShutdown(
     if (lifecycle.state !== LifecycleState.Stopping && lifecycle.state !== LifecycleState.Stopped) {
       lifecycle.transition(LifecycleState.Draining);
     }
-    fastify.server.closeIdleConnections();
+    // Idle keep-alive connections are left open on purpose: closing one races with a client sending on it (an
+    // ECONNRESET the client sees as a failed request). Each gets `Connection: close` on its next response instead.
     await new Promise((resolve) => setTimeout(resolve, options.delayMs));
     log.info({ drainTimeoutMs: options.drainTimeoutMs }, 'no longer accepting; draining in-flight requests');
     const drain = setTimeout(() => {
