@@ -8,26 +8,28 @@ const root = join(import.meta.dirname, '..');
 process.chdir(root);
 
 function run(command, args) {
-  const result = spawnSync(command, args, { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  return spawnSync(command, args, { stdio: 'inherit' }).status ?? 1;
 }
 
 function testFiles(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && entry.name.endsWith('.test.js'))
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)))
     .sort();
 }
 
 ensureHelm();
 ensurePrometheus();
-run('npx', ['tsc', '-b']);
-run('npx', ['biome', 'ci', '.']);
+const built = run('npx', ['tsc', '-b']);
+if (built !== 0) process.exit(built);
 
 const suites = [
   ...readdirSync('packages').flatMap((pkg) => testFiles(join('packages', pkg, 'dist-test'))),
   ...testFiles('test/dist'),
 ];
 const reporter = process.stdout.isTTY ? 'spec' : 'tap';
-run(process.execPath, ['--test', `--test-reporter=${reporter}`, ...suites]);
+const tested = run(process.execPath, ['--test', `--test-reporter=${reporter}`, ...suites]);
+// Lint and format last, so a style slip never hides the test results.
+const linted = run('npx', ['biome', 'ci', '.']);
+process.exit(tested || linted);
