@@ -1,0 +1,145 @@
+// The two consumer entry points: decideReplicas (one sync, e.g. from an end-to-end test) and HorizontalController
+// (a loop calling the algorithm every sync period, keeping the controller's per-HPA histories).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { decideReplicas, HorizontalController, type ReconcileResult } from '@warmscale/hpa-sim';
+
+const CHART_HPA = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Pods
+      pods:
+        metric: {name: httpserver_requests_qps}
+        target: {type: AverageValue, averageValue: "50"}
+  behavior:
+    scaleUp:
+      stabilizationWindowSeconds: 0
+      selectPolicy: Max
+      policies: [{type: Pods, value: 4, periodSeconds: 60}, {type: Percent, value: 100, periodSeconds: 60}]
+    scaleDown:
+      stabilizationWindowSeconds: 300
+      selectPolicy: Max
+      policies: [{type: Pods, value: 1, periodSeconds: 60}, {type: Percent, value: 10, periodSeconds: 60}]
+`;
+
+const reasons = (result: ReconcileResult) => result.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`);
+const qps = (samples: Record<string, number | string | null>) => ({ pods: { httpserver_requests_qps: samples } });
+
+describe('decideReplicas', () => {
+  test('adapter samples of 100 q/s on 2 pods scale to 4', () => {
+    const result = decideReplicas({
+      hpa: CHART_HPA,
+      currentReplicas: 2,
+      metrics: qps({ 'web-a': 100_000, 'web-b': '100' }),
+    });
+    assert.deepEqual([result.desiredReplicas, result.rescale, result.metricDesiredReplicas], [4, true, 4]);
+    assert.equal(result.rescaleReason, 'pods metric httpserver_requests_qps above target');
+    assert.deepEqual(result.metrics[0]?.current, { averageValue: 100_000 });
+  });
+
+  test('pods without a sample count as 0 on a scale-up: 100, 100, missing, missing holds at 4', () => {
+    const result = decideReplicas({
+      hpa: CHART_HPA,
+      currentReplicas: 4,
+      metrics: qps({ 'web-a': 100_000, 'web-b': 100_000, 'web-c': null, 'web-d': null }),
+    });
+    assert.deepEqual([result.desiredReplicas, result.rescale, result.metricDesiredReplicas], [4, false, 4]);
+  });
+
+  test('a first sync does not scale down: the window is seeded with the current count', () => {
+    const result = decideReplicas({
+      hpa: CHART_HPA,
+      currentReplicas: 4,
+      metrics: qps({ 'web-a': 10_000, 'web-b': 10_000, 'web-c': 10_000, 'web-d': 10_000 }),
+    });
+    assert.deepEqual([result.desiredReplicas, result.metricDesiredReplicas], [4, 1]);
+    assert.deepEqual(reasons(result), [
+      'AbleToScale=True/ScaleDownStabilized',
+      'ScalingActive=True/ValidMetricFound',
+      'ScalingLimited=False/DesiredWithinRange',
+    ]);
+  });
+
+  test('picks the HPA by name out of a multi-document stream', () => {
+    const stream = `apiVersion: v1\nkind: Service\nmetadata: {name: web}\n---\n${CHART_HPA}`;
+    const result = decideReplicas({
+      hpa: stream,
+      hpaName: 'web',
+      currentReplicas: 2,
+      metrics: qps({ a: 50_000, b: 50_000 }),
+    });
+    assert.deepEqual([result.desiredReplicas, result.rescale], [2, false]);
+  });
+
+  test('no samples at all fails the metric and keeps the count', () => {
+    const result = decideReplicas({ hpa: CHART_HPA, currentReplicas: 3, metrics: {}, pods: ['a', 'b', 'c'] });
+    assert.deepEqual([result.desiredReplicas, result.rescale], [3, false]);
+    assert.equal(
+      result.error,
+      'invalid metrics (1 invalid out of 1), first error is: failed to get pods metric value: unable to get metric httpserver_requests_qps: no metrics returned from custom metrics API',
+    );
+    assert.deepEqual(reasons(result), [
+      'AbleToScale=True/SucceededGetScale',
+      'ScalingActive=False/FailedGetPodsMetric',
+    ]);
+  });
+});
+
+describe('HorizontalController', () => {
+  test('keeps the recommendation and scale-event histories between syncs, per HPA key', () => {
+    const controller = new HorizontalController();
+    const pods = (n: number) => Array.from({ length: n }, (_, i) => `web-${i}`);
+    const at = (now: number, replicas: number, perPod: number, sampled = replicas) =>
+      controller.reconcile(CHART_HPA, {
+        now,
+        specReplicas: replicas,
+        pods: pods(replicas),
+        metrics: qps(Object.fromEntries(pods(sampled).map((name) => [name, perPod * 1000]))),
+      });
+
+    // 100 q/s per pod against 50: 4 (limit max(2 + 4, 2 x 2) = 6).
+    assert.equal(at(0, 2, 100).desiredReplicas, 4);
+    // Two new pods without samples: (100 + 100 + 0 + 0) / 4 = 50, hold.
+    assert.equal(at(15, 4, 100, 2).desiredReplicas, 4);
+    // 150 q/s on 4 pods wants 12; 2 pods were added in the last 60 s, so the period starts at 2: 2 + 4 = 6.
+    const limited = at(30, 4, 150);
+    assert.deepEqual([limited.desiredReplicas, limited.conditions[2]?.reason], [6, 'ScaleUpLimit']);
+    // At 90 s both earlier events are 60 s old or more (strict): from 6, max(6 + 4, 12) = 12, capped at 10.
+    const capped = at(90, 6, 100);
+    assert.deepEqual([capped.desiredReplicas, capped.conditions[2]?.reason], [10, 'TooManyReplicas']);
+    // Traffic drops: the 12 recommended at 90 s holds the count for the 300 s window.
+    const held = at(105, 10, 10);
+    assert.deepEqual(
+      [held.desiredReplicas, held.metricDesiredReplicas, held.conditions[0]?.reason],
+      [10, 2, 'ScaleDownStabilized'],
+    );
+
+    // The +4 at 90 s reuses the slot of the event at 0 s, older than the longest policy period.
+    assert.deepEqual(
+      controller.stateOf('shop/web')?.events.up.map((e) => [e.replicaChange, e.timestamp]),
+      [
+        [4, 90],
+        [2, 30],
+      ],
+    );
+    controller.delete('shop/web');
+    assert.equal(controller.stateOf('shop/web'), undefined);
+  });
+
+  test('never reads a clock: the same calls give the same results', () => {
+    const run = () => {
+      const controller = new HorizontalController();
+      return [0, 15, 30].map(
+        (now) =>
+          controller.reconcile(CHART_HPA, { now, specReplicas: 2, metrics: qps({ a: 90_000, b: 90_000 }) })
+            .desiredReplicas,
+      );
+    };
+    assert.deepEqual(run(), run());
+  });
+});
