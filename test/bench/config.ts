@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import type { QuietPolicy } from './interference.js';
+
+export const SCENARIOS = ['overhead', 'scrape', 'cardinality', 'warmup', 'shutdown', 'breakdown'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** Every knob of a run. `--quick` shrinks each scenario so CI can check it still works in about a minute. */
+export interface BenchConfig {
+  readonly quick: boolean;
+  /** Interleaved rounds of every scenario. */
+  readonly rounds: number;
+  readonly scenarios: readonly Scenario[];
+  /** Where the report goes; undefined means `docs/` (full runs of every scenario only). */
+  readonly outDir: string | undefined;
+  /** The arguments as given, for the "exact command" line of the report. */
+  readonly argv: readonly string[];
+  /** Applies to the overhead and scrape runs, the two that compare timings. */
+  readonly quiet: QuietPolicy;
+  readonly overhead: { readonly connections: number; readonly warmupSec: number; readonly durationSec: number };
+  readonly scrape: { readonly requestsPerLabelSet: number; readonly scrapes: number; readonly warmupScrapes: number };
+  readonly cardinality: {
+    readonly warmupRequests: number;
+    readonly requests: number;
+    readonly connections: number;
+    readonly scrapes: number;
+  };
+  readonly warmup: { readonly requests: number; readonly concurrency: number };
+  readonly shutdown: {
+    readonly delayMs: number;
+    readonly propagationMs: number;
+    readonly loadBeforeMs: number;
+    readonly workers: number;
+    readonly intervalMs: number;
+  };
+}
+
+const USAGE = 'usage: npm run bench -- [--quick] [--rounds N] [--only overhead,scrape,...] [--out DIR]';
+
+export function readConfig(argv: readonly string[]): BenchConfig {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  const quick = values.quick === true;
+  const rounds = values.rounds === undefined ? (quick ? 1 : 7) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer\n${USAGE}`);
+  const scenarios = values.only === undefined ? [...SCENARIOS] : values.only.split(',');
+  for (const name of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new Error(`--only: unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})\n${USAGE}`);
+    }
+  }
+  return {
+    quick,
+    rounds,
+    scenarios: scenarios as Scenario[],
+    outDir: values.out,
+    argv,
+    // 50 keep-alive connections for 10 s after a 3 s warm-up: the setup the reference figures were measured with.
+    quiet: { attempts: quick ? 1 : 3, waitSec: quick ? 0 : 5 },
+    overhead: { connections: 50, warmupSec: quick ? 1 : 3, durationSec: quick ? 1.5 : 10 },
+    scrape: { requestsPerLabelSet: quick ? 2 : 20, scrapes: quick ? 20 : 200, warmupScrapes: 5 },
+    cardinality: { warmupRequests: quick ? 500 : 3000, requests: quick ? 2000 : 20_000, connections: 20, scrapes: 20 },
+    warmup: { requests: 50, concurrency: 10 },
+    // The delay must outlast the time the load balancer takes to stop routing to a terminating pod; both are scaled
+    // down from Kubernetes' seconds so a round takes a few seconds.
+    shutdown: { delayMs: 2000, propagationMs: 1000, loadBeforeMs: 1000, workers: 8, intervalMs: 8 },
+  };
+}

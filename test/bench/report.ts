@@ -1,0 +1,326 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findingsSection } from './findings.js';
+import type { QuietPolicy } from './interference.js';
+import type { Machine } from './machine.js';
+import type { Breakdown } from './scenarios/breakdown.js';
+import type { CardinalityResult } from './scenarios/cardinality.js';
+import type { OverheadResult } from './scenarios/overhead.js';
+import type { ScrapeResult } from './scenarios/scrape.js';
+import type { ShutdownResult } from './scenarios/shutdown.js';
+import type { WarmupResult } from './scenarios/warmup.js';
+import type { Spread } from './stats.js';
+import type { TargetCheck } from './targets.js';
+
+/** Everything one run measured; written as `benchmarks.json` beside the markdown. */
+export interface BenchReport {
+  /** ISO timestamp of the start of the run. */
+  readonly date: string;
+  readonly command: string;
+  readonly quick: boolean;
+  readonly rounds: number;
+  readonly durationSec: number;
+  readonly machine: Machine;
+  /** How the timing runs avoided disturbed windows; `quietCores` is the foreign load that counts as disturbed. */
+  readonly quiet: QuietPolicy & { readonly quietCores: number };
+  readonly targets: readonly TargetCheck[];
+  readonly overhead?: OverheadResult;
+  readonly scrape?: ScrapeResult;
+  readonly cardinality?: CardinalityResult;
+  readonly warmup?: WarmupResult;
+  readonly shutdown?: ShutdownResult;
+  readonly breakdown?: Breakdown;
+}
+
+function num(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** `median (min–max)` */
+function range(s: Spread, digits = 0, suffix = ''): string {
+  return `${num(s.median, digits)}${suffix} (${num(s.min, digits)}–${num(s.max, digits)})`;
+}
+
+function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function machineLine(m: Machine): string {
+  const kind = m.virtual ? 'VM' : 'machine';
+  return `${m.cores}-core ${m.arch} ${kind} (${m.cpuModel}), ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}`;
+}
+
+function header(r: BenchReport): string {
+  const m = r.machine;
+  const placement = m.pinned
+    ? 'Each server runs as its own process pinned to core 0 (`taskset -c 0`); the load generator runs as another ' +
+      'process pinned to core 1, as does the harness'
+    : 'Servers and load generator run as separate, unpinned processes (no `taskset` or a single core): expect more noise';
+  return [
+    '# Benchmarks',
+    '',
+    'What `@warmscale/middleware` costs on every request, on every scrape, under a cardinality attack, and what its',
+    'warm-up and graceful shutdown buy, each measured side by side with the alternatives in the same run.',
+    'This file is written by `npm run bench` (`test/bench/`); do not edit it by hand.',
+    '',
+    `- **Date:** ${r.date.slice(0, 10)} (run took ${Math.round(r.durationSec / 60)} min)`,
+    `- **Command:** \`${r.command}\``,
+    `- **Machine:** ${machineLine(m)}`,
+    `- **Packages:** ${Object.entries(m.packages)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}`,
+    `- **Method:** ${r.rounds} round${r.rounds === 1 ? '' : 's'}; in every round each variant runs once, in an order ` +
+      'that rotates from round to round (the overhead servers serve every round, as a long-running pod does; the ' +
+      `other scenarios start fresh processes each round). ${placement}. All traffic is HTTP/1.1 keep-alive ` +
+      'on 127.0.0.1. Figures are the median over rounds with (min–max); every ratio is taken per round against ' +
+      'the baseline measured in that same round, then the median of those ratios is reported.',
+    `- **Noise:** other processes and neighbour VMs (steal time) disturb a shared machine. Before each overhead and ` +
+      `scrape run the harness waits up to ${r.quiet.waitSec} s for a quiet second, and repeats a run during which ` +
+      `they used more than ${r.quiet.quietCores} core (at most ${r.quiet.attempts} runs, unless the machine never ` +
+      'turned quiet; the least disturbed run is kept). ' +
+      'The foreign load of each kept run is in `benchmarks.json` and, per round, in the tables below.',
+  ].join('\n');
+}
+
+function targetsSection(checks: readonly TargetCheck[]): string {
+  if (checks.length === 0) return '';
+  const rows = checks.map((c) => [c.figure, c.target, num(c.measured, 2), c.met ? 'yes' : '**no**']);
+  return ['## Targets', '', table(['Figure', 'Target', 'Measured', 'Met'], rows)].join('\n');
+}
+
+function overheadSection(o: OverheadResult, config: { rounds: number }): string {
+  const rows = o.summaries.map((s) => [
+    `${s.description} (\`${s.variant}\`)`,
+    range(s.requestsPerSec),
+    range(s.throughputRatio, 2),
+    range(s.cpuUsPerRequest, 1),
+    range(s.cpuRatio, 2, 'x'),
+    s.variant === s.baseline ? '–' : `${range(s.addedCpuUs, 1)}${s.baseline === 'bare' ? '' : ` vs \`${s.baseline}\``}`,
+    range(s.latencyP99Ms),
+    `${num(s.errors)} / ${num(s.non2xx)} / ${num(s.closedByServer)}`,
+  ]);
+  const variants = o.summaries.map((s) => s.variant);
+  const perRoundRows = Array.from({ length: config.rounds }, (_, i) => {
+    const round = i + 1;
+    const bare = o.samples.find((s) => s.round === round && s.variant === 'bare');
+    return [
+      String(round),
+      ...variants.map((variant) => {
+        const own = o.samples.find((s) => s.round === round && s.variant === variant);
+        if (own === undefined || bare === undefined) return '–';
+        return `${num(own.requestsPerSec / bare.requestsPerSec, 2)} / ${num(own.cpuUsPerRequest / bare.cpuUsPerRequest, 2)}x`;
+      }),
+      num(Math.max(...o.samples.filter((s) => s.round === round).map((s) => s.foreignCores)), 2),
+    ];
+  });
+  return [
+    '## 1. Per-request overhead',
+    '',
+    '`GET /hello` answering `hello`: a handler that costs almost nothing, so whatever a plugin adds shows in full',
+    '(a real handler costs far more, and the relative overhead shrinks accordingly). autocannon with ' +
+      `${o.connections} connections: a ${o.warmupSec} s warm-up run per server, then a ${o.durationSec} s measured run ` +
+      'per server and round. Server CPU',
+    'time (user + system) comes from `/proc/<pid>/stat` over the measured run and is divided by the responses',
+    'served: it is the steadiest figure on a shared machine. The load generator honours `Connection: close` and',
+    'reconnects, as real clients do (autocannon alone would keep writing on the socket, and Node answers requests',
+    'past `server.maxRequestsPerSocket` with 503); the last column counts the connections the server recycled.',
+    '',
+    table(
+      [
+        'Variant',
+        'req/s',
+        'Throughput / bare',
+        'CPU µs/req',
+        'CPU / bare',
+        'Added CPU µs/req',
+        'p99 latency ms',
+        'Errors / non-2xx / closed by server',
+      ],
+      rows,
+    ),
+    '',
+    'Per round, throughput ratio / CPU-per-request ratio against bare Fastify in the same round:',
+    '',
+    table(['Round', ...variants.map((v) => `\`${v}\``), 'Foreign load (cores)'], perRoundRows),
+  ].join('\n');
+}
+
+function scrapeSection(s: ScrapeResult): string {
+  const rows = s.summaries.map((x) => [
+    `${x.description} (\`${x.variant}\`)`,
+    x.format,
+    range(x.medianMs, 2),
+    range(x.p99Ms, 2),
+    range(x.cpuMs, 2),
+    num(x.bodyBytes / 1024, 1),
+    num(x.series),
+    num(x.exemplars),
+    range(x.ratioToFastifyMetrics, 2),
+    range(x.foreignCores, 2),
+  ]);
+  return [
+    '## 2. Scrape cost',
+    '',
+    `Traffic over ${s.labelSets / 5} routes x 5 statuses (${s.labelSets} label sets, ${s.requestsPerLabelSet} requests ` +
+      `each), then ${s.scrapes} sequential \`GET /metrics\` over one keep-alive connection, after a few unmeasured ` +
+      "ones. Time is client-side, from request to last byte; CPU is the server's, per scrape.",
+    '',
+    table(
+      [
+        'Server',
+        'Format',
+        'Median ms',
+        'p99 ms',
+        'Server CPU ms/scrape',
+        'Body KiB',
+        'Series',
+        'Exemplars',
+        'Median / fastify-metrics',
+        'Foreign load (cores)',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function cardinalitySection(c: CardinalityResult): string {
+  const rows = c.summaries.map((x) => [
+    `${x.description} (\`${x.variant}\`)`,
+    `${num(x.seriesBefore)} → ${num(x.seriesAfter)}`,
+    `${num(x.routesBefore)} → ${num(x.routesAfter)}${x.bounded ? '' : ' (**unbounded**)'}`,
+    range(x.rssGrowthAttackMB, 1),
+    range(x.rssGrowthControlMB, 1),
+    range(x.rssGrowthOverControlMB, 1),
+    range(x.scrapeMedianAfterAttackMs, 2),
+    num(x.bodyBytesAfterAttack / 1024, 1),
+  ]);
+  return [
+    '## 3. Cardinality attack',
+    '',
+    `${num(c.requests)} requests to distinct random unknown paths (\`/scan-<n>-<random>/<n>\`, 20 connections), after`,
+    'a warm-up on a known route; the control run sends as many requests to `/hello` instead. Series are the sample',
+    'lines of the text exposition; route values are the distinct `route` label values in it.',
+    '',
+    table(
+      [
+        'Server',
+        'Series before → after',
+        'Route values before → after',
+        'RSS growth MB, attack',
+        'RSS growth MB, control',
+        'Attack − control MB',
+        'Scrape median after, ms',
+        'Body after, KiB',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function warmupSection(w: WarmupResult): string {
+  const rows = w.summaries.map((x) => [
+    x.mode,
+    range(x.readyAfterMs),
+    range(x.firstRequestMs, 1),
+    range(x.medianMs, 1),
+    range(x.p99Ms, 1),
+    String(x.failed),
+  ]);
+  return [
+    '## 4. Warm-up',
+    '',
+    `The demo's cold route \`${w.route}\` (its first call builds a catalog index). The process starts, the harness`,
+    'waits for `/startupz` and then `/readyz` to answer 200, and at once sends the first ' +
+      `${w.requests} requests in a burst of ${w.concurrency} concurrent connections, as a load balancer does to a pod`,
+    "that just turned ready. Warm-up on runs the demo's warm-up steps before readiness; off turns ready at listen.",
+    '',
+    table(['Warm-up', 'Start → ready ms', 'First request ms', 'Median ms', 'p99 ms', 'Failed'], rows),
+    '',
+    `Off / on, per round: median ${range(w.offOverOn.medianMs, 1, 'x')}, p99 ${range(w.offOverOn.p99Ms, 1, 'x')}.`,
+  ].join('\n');
+}
+
+function shutdownSection(s: ShutdownResult): string {
+  const rows = s.summaries.map((x) => [
+    `${x.mode} (${num(x.delayMs)} ms)`,
+    range(x.sent),
+    range(x.failed),
+    Object.keys(x.failures).length === 0
+      ? '–'
+      : Object.entries(x.failures)
+          .map(([cause, n]) => `${cause} ${n}`)
+          .join(', '),
+    x.notReadyAfterMs === undefined ? '–' : range(x.notReadyAfterMs),
+    range(x.exitedAfterMs),
+    x.exitCodes.join(', '),
+  ]);
+  return [
+    '## 5. Graceful shutdown',
+    '',
+    `Keep-alive load at a steady ${num(s.requestsPerSec)} req/s to the demo's \`/hello\`; then SIGTERM. The harness`,
+    `plays the load balancer: it keeps routing new requests to the pod for ${num(s.propagationMs)} ms after the`,
+    'signal, as endpoint removal takes time to reach kube-proxy and ingresses, then stops. A failed request got no',
+    'response (refused, reset) or a 5xx. Delay on keeps serving (readiness 503, `Connection: close`) for',
+    '`SHUTDOWN_DELAY_MS` before closing; off closes at once.',
+    '',
+    table(
+      [
+        'Shutdown delay',
+        'Requests sent',
+        'Failed',
+        'Failures by cause (all rounds)',
+        'SIGTERM → not ready ms',
+        'SIGTERM → exit ms',
+        'Exit codes',
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function breakdownSection(b: Breakdown): string {
+  return [
+    '## 6. Where the cost goes',
+    '',
+    "Each part of the middleware's defaults timed on its own, in one process on the server core after the same",
+    `traffic as the scrape scenario: the request-path operations as the best of ${b.loopRepeats} loops of ` +
+      `${num(b.loopCalls)} calls, and the serialization of each group of metrics as the median server CPU of ` +
+      `${b.scrapes} scrapes. The overhead scenario's`,
+    '"added CPU" is the sum of the request-path operations plus what Fastify charges per hook.',
+    '',
+    table(
+      ['Request-path operation', 'ns per call'],
+      b.operations.map((op) => [op.name, num(op.ns)]),
+    ),
+    '',
+    table(
+      ['Serialized on each scrape', 'Series', 'Server CPU ms'],
+      b.serialization.map((s) => [s.name, num(s.series), num(s.cpuMs, 2)]),
+    ),
+  ].join('\n');
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const sections = [
+    header(r),
+    targetsSection(r.targets),
+    findingsSection(r),
+    r.overhead === undefined ? '' : overheadSection(r.overhead, r),
+    r.scrape === undefined ? '' : scrapeSection(r.scrape),
+    r.cardinality === undefined ? '' : cardinalitySection(r.cardinality),
+    r.warmup === undefined ? '' : warmupSection(r.warmup),
+    r.shutdown === undefined ? '' : shutdownSection(r.shutdown),
+    r.breakdown === undefined ? '' : breakdownSection(r.breakdown),
+  ];
+  return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
+}
+
+/** Writes `benchmarks.md` and `benchmarks.json` into `dir`; returns the markdown's path. */
+export function writeReport(dir: string, report: BenchReport): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const path = join(dir, 'benchmarks.md');
+  writeFileSync(path, renderMarkdown(report));
+  return path;
+}

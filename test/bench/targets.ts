@@ -1,0 +1,58 @@
+import type { CardinalityResult } from './scenarios/cardinality.js';
+import type { OverheadResult } from './scenarios/overhead.js';
+import type { ScrapeResult } from './scenarios/scrape.js';
+
+/** One target of the benchmark issue, checked against this run. */
+export interface TargetCheck {
+  readonly figure: string;
+  readonly target: string;
+  readonly measured: number;
+  readonly met: boolean;
+}
+
+export const THROUGHPUT_RATIO_MIN = 0.9;
+export const CPU_RATIO_MAX = 1.1;
+export const SCRAPE_MEDIAN_MAX_MS = 2;
+
+/** The middleware's defaults against the targets: throughput, CPU per request, scrape time, bounded cardinality. */
+export function checkTargets(results: {
+  readonly overhead?: OverheadResult;
+  readonly scrape?: ScrapeResult;
+  readonly cardinality?: CardinalityResult;
+}): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const overhead = results.overhead?.summaries.find((s) => s.variant === 'warmscale');
+  if (overhead !== undefined) {
+    checks.push({
+      figure: 'Throughput, middleware defaults / bare Fastify (median of per-round ratios)',
+      target: `>= ${THROUGHPUT_RATIO_MIN.toFixed(2)}`,
+      measured: overhead.throughputRatio.median,
+      met: overhead.throughputRatio.median >= THROUGHPUT_RATIO_MIN,
+    });
+    checks.push({
+      figure: 'Server CPU per request, middleware defaults / bare Fastify (median of per-round ratios)',
+      target: `<= ${CPU_RATIO_MAX.toFixed(2)}x`,
+      measured: overhead.cpuRatio.median,
+      met: overhead.cpuRatio.median <= CPU_RATIO_MAX,
+    });
+  }
+  const scrape = results.scrape?.summaries.find((s) => s.variant === 'warmscale');
+  if (scrape !== undefined) {
+    checks.push({
+      figure: `Scrape median, ${results.scrape?.labelSets} label sets, middleware defaults (ms)`,
+      target: `<= ${SCRAPE_MEDIAN_MAX_MS} ms`,
+      measured: scrape.medianMs.median,
+      met: scrape.medianMs.median <= SCRAPE_MEDIAN_MAX_MS,
+    });
+  }
+  const cardinality = results.cardinality?.summaries.find((s) => s.variant === 'warmscale');
+  if (cardinality !== undefined) {
+    checks.push({
+      figure: `Route label values after ${results.cardinality?.requests} distinct unknown paths`,
+      target: `<= ${cardinality.routesBefore + 1} (one unmatched value)`,
+      measured: cardinality.routesAfter,
+      met: cardinality.bounded,
+    });
+  }
+  return checks;
+}
