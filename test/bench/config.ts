@@ -14,9 +14,16 @@ export interface BenchConfig {
   readonly outDir: string | undefined;
   /** The arguments as given, for the "exact command" line of the report. */
   readonly argv: readonly string[];
-  /** Applies to the overhead and scrape runs, the two that compare timings. */
+  /** Applies to the scrape runs (the overhead runs are bracketed by bare-Fastify runs instead). */
   readonly quiet: QuietPolicy;
-  readonly overhead: { readonly connections: number; readonly warmupSec: number; readonly durationSec: number };
+  readonly overhead: {
+    readonly connections: number;
+    /** Once per server, at start. */
+    readonly warmupSec: number;
+    /** Unmeasured, right before each measured run. */
+    readonly primeSec: number;
+    readonly durationSec: number;
+  };
   readonly scrape: { readonly requestsPerLabelSet: number; readonly scrapes: number; readonly warmupScrapes: number };
   readonly cardinality: {
     readonly warmupRequests: number;
@@ -62,9 +69,10 @@ export function readConfig(argv: readonly string[]): BenchConfig {
     scenarios: scenarios as Scenario[],
     outDir: values.out,
     argv,
-    // 50 keep-alive connections for 10 s after a 3 s warm-up: the setup the reference figures were measured with.
     quiet: { attempts: quick ? 1 : 3, waitSec: quick ? 0 : 5 },
-    overhead: { connections: 50, warmupSec: quick ? 1 : 3, durationSec: quick ? 1.5 : 10 },
+    // 50 keep-alive connections, as the reference figures were measured with; short runs, each bracketed by bare
+    // Fastify runs, follow the machine's drift more closely than long ones.
+    overhead: { connections: 50, warmupSec: quick ? 1 : 5, primeSec: 1, durationSec: quick ? 1 : 3 },
     scrape: { requestsPerLabelSet: quick ? 2 : 20, scrapes: quick ? 20 : 200, warmupScrapes: 5 },
     cardinality: { warmupRequests: quick ? 500 : 3000, requests: quick ? 2000 : 20_000, connections: 20, scrapes: 20 },
     warmup: { requests: 50, concurrency: 10 },

@@ -73,13 +73,14 @@ function header(r: BenchReport): string {
     `- **Method:** ${r.rounds} round${r.rounds === 1 ? '' : 's'}; in every round each variant runs once, in an order ` +
       'that rotates from round to round (the overhead servers serve every round, as a long-running pod does; the ' +
       `other scenarios start fresh processes each round). ${placement}. All traffic is HTTP/1.1 keep-alive ` +
-      'on 127.0.0.1. Figures are the median over rounds with (min–max); every ratio is taken per round against ' +
-      'the baseline measured in that same round, then the median of those ratios is reported.',
-    `- **Noise:** other processes and neighbour VMs (steal time) disturb a shared machine. Before each overhead and ` +
-      `scrape run the harness waits up to ${r.quiet.waitSec} s for a quiet second, and repeats a run during which ` +
+      'on 127.0.0.1. Figures are the median over runs with (min–max); every ratio is taken run by run against ' +
+      'the baseline measured next to it, then the median of those ratios is reported.',
+    '- **Noise:** other processes and neighbour VMs (steal time) disturb a shared machine, and its speed drifts ' +
+      'within a minute. The overhead runs are bracketed by bare-Fastify runs (section 1). Before each scrape run the ' +
+      `harness waits up to ${r.quiet.waitSec} s for a quiet second, and repeats a run during which ` +
       `they used more than ${r.quiet.quietCores} core (at most ${r.quiet.attempts} runs, unless the machine never ` +
       'turned quiet; the least disturbed run is kept). ' +
-      'The foreign load of each kept run is in `benchmarks.json` and, per round, in the tables below.',
+      'The foreign load (CPU used by everything else, in cores) of every run is in `benchmarks.json` and in the tables.',
   ].join('\n');
 }
 
@@ -100,27 +101,31 @@ function overheadSection(o: OverheadResult, config: { rounds: number }): string 
     range(s.latencyP99Ms),
     `${num(s.errors)} / ${num(s.non2xx)} / ${num(s.closedByServer)}`,
   ]);
-  const variants = o.summaries.map((s) => s.variant);
+  const plugins = o.summaries.map((s) => s.variant).filter((variant) => variant !== 'bare');
   const perRoundRows = Array.from({ length: config.rounds }, (_, i) => {
     const round = i + 1;
-    const bare = o.samples.find((s) => s.round === round && s.variant === 'bare');
+    const inRound = o.samples.filter((s) => s.round === round);
     return [
       String(round),
-      ...variants.map((variant) => {
-        const own = o.samples.find((s) => s.round === round && s.variant === variant);
-        if (own === undefined || bare === undefined) return '–';
-        return `${num(own.requestsPerSec / bare.requestsPerSec, 2)} / ${num(own.cpuUsPerRequest / bare.cpuUsPerRequest, 2)}x`;
+      ...plugins.map((variant) => {
+        const own = inRound.find((s) => s.variant === variant);
+        if (own?.bracket === undefined) return '–';
+        const throughput = own.requestsPerSec / own.bracket.requestsPerSec;
+        return `${num(throughput, 2)} / ${num(own.cpuUsPerRequest / own.bracket.cpuUsPerRequest, 2)}x`;
       }),
-      num(Math.max(...o.samples.filter((s) => s.round === round).map((s) => s.foreignCores)), 2),
+      num(Math.max(...inRound.map((s) => s.foreignCores)), 2),
     ];
   });
   return [
     '## 1. Per-request overhead',
     '',
     '`GET /hello` answering `hello`: a handler that costs almost nothing, so whatever a plugin adds shows in full',
-    '(a real handler costs far more, and the relative overhead shrinks accordingly). autocannon with ' +
-      `${o.connections} connections: a ${o.warmupSec} s warm-up run per server, then a ${o.durationSec} s measured run ` +
-      'per server and round. Server CPU',
+    '(a real handler costs far more, and the relative overhead shrinks accordingly). Every server starts once and ' +
+      `gets a ${o.warmupSec} s warm-up; then each round runs bare Fastify and the plugin variants alternately, ` +
+      `${o.durationSec} s each after an unmeasured ${o.primeSec} s, with ${o.connections} autocannon connections ` +
+      '(bare, A, bare, B, bare, ...), so every ' +
+      'plugin run has a bare run right before and right after it, and its ratios are taken against their mean. ' +
+      'Server CPU',
     'time (user + system) comes from `/proc/<pid>/stat` over the measured run and is divided by the responses',
     'served: it is the steadiest figure on a shared machine. The load generator honours `Connection: close` and',
     'reconnects, as real clients do (autocannon alone would keep writing on the socket, and Node answers requests',
@@ -140,9 +145,9 @@ function overheadSection(o: OverheadResult, config: { rounds: number }): string 
       rows,
     ),
     '',
-    'Per round, throughput ratio / CPU-per-request ratio against bare Fastify in the same round:',
+    'Per round, throughput ratio / CPU-per-request ratio of each run against the two bare-Fastify runs around it:',
     '',
-    table(['Round', ...variants.map((v) => `\`${v}\``), 'Foreign load (cores)'], perRoundRows),
+    table(['Round', ...plugins.map((v) => `\`${v}\``), 'Foreign load, worst run (cores)'], perRoundRows),
   ].join('\n');
 }
 

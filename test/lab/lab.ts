@@ -35,7 +35,7 @@ export interface LabOptions {
   readonly syncPeriodSeconds?: number;
   /** Delay before an endpoint change reaches the balancer. @defaultValue 2 */
   readonly propagationLagSeconds?: number;
-  /** Keep-alive connections of the client. @defaultValue 16 */
+  /** Keep-alive clients of the load, one connection each. @defaultValue 16 */
   readonly connections?: number;
   /** Share of requests from clients without keep-alive (a new connection each). @defaultValue 0.2 */
   readonly freshConnectionShare?: number;

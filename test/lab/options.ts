@@ -21,7 +21,7 @@ Load and timing:
   --peak RPS           request rate at the peak (default 75)
   --low RPS            request rate after the step down (default 15)
   --idle-rps RPS       request rate while idle (default 5)
-  --connections N      keep-alive connections of the client (default 16)
+  --connections N      keep-alive clients, one connection each (default 16)
   --fresh-share X      share of requests sent on a new connection each, 0 to 1 (default 0.2)
   --lag SECONDS        endpoint propagation lag (default 2)
   --sync-period S      HPA sync period (default 15)

@@ -62,14 +62,14 @@ export function renderSvg(timeline: Timeline): string {
     'sub',
     `${summary.requests} requests, ${failed}, p99 ${n(summary.p99Ms)} ms · scale events ${events} · target ${timeline.settings.targetQps} q/s per pod · shaded: peak`,
   );
-  panels.forEach(([title, draw], index) => {
+  panels.forEach(([panelTitle, draw], index) => {
     const rect = {
       x: LEFT,
       y: HEADER + index * (PANEL_HEIGHT + PANEL_GAP) + PANEL_GAP - 14,
       width: WIDTH - LEFT - RIGHT,
       height: PANEL_HEIGHT,
     };
-    chart.text(LEFT, rect.y - 10, 'title', title);
+    chart.text(LEFT, rect.y - 10, 'title', panelTitle);
     draw(chart, timeline, rect, style, scales);
   });
   chart.text(

@@ -6,6 +6,7 @@ import { shortPodName } from './charts.js';
 import { runLab } from './lab.js';
 import { readRunOptions, USAGE } from './options.js';
 import { runDescription, writeComparison, writeReport } from './report.js';
+import { ALL_SAFEGUARDS } from './settings.js';
 import { FIRST_TRAFFIC_SECONDS, type Timeline } from './timeline.js';
 
 // Exit through process.exit on a signal, so the exit hooks kill the replicas, Prometheus and the load generator.
@@ -29,9 +30,7 @@ if ('compare' in options) {
 }
 
 const seconds = options.profile.reduce((total, phase) => total + phase.seconds, 0);
-console.log(
-  `warmscale lab: ${options.name} run (${runDescription(options.safeguards ?? { warmup: true, drain: true, recycle: true })})`,
-);
+console.log(`warmscale lab: ${options.name} run (${runDescription(options.safeguards ?? ALL_SAFEGUARDS)})`);
 console.log(
   `load: ${options.profile.map((phase) => `${phase.name} ${phase.rps} req/s for ${phase.seconds}s`).join(', ')} (${seconds}s)`,
 );

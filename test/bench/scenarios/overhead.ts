@@ -1,26 +1,30 @@
 import type { BenchConfig } from '../config.js';
-import { leastDisturbed, watchInterference } from '../interference.js';
+import { watchInterference } from '../interference.js';
 import { runLoad } from '../load.js';
 import { perRound, rotated } from '../rounds.js';
 import { type BenchServer, startServer, VARIANTS, type Variant } from '../server.js';
 import { type Spread, spread } from '../stats.js';
 
-/** One variant in one round. */
-export interface OverheadSample {
-  readonly round: number;
-  readonly variant: Variant;
+/** Throughput and CPU per request of one measured run. */
+interface RunFigures {
   readonly requestsPerSec: number;
   /** Server CPU (user + system) over the measured run, per response. */
   readonly cpuUsPerRequest: number;
+}
+
+/** One measured run of one variant. */
+export interface OverheadSample extends RunFigures {
+  readonly round: number;
+  readonly variant: Variant;
   readonly latencyP99Ms: number;
   readonly errors: number;
   readonly non2xx: number;
   /** Connections the server ended with `Connection: close` (connection recycling), after which the client reconnected. */
   readonly closedByServer: number;
-  /** CPU the rest of the machine used during the measured run, in cores (see interference.ts). */
+  /** CPU the rest of the machine used during the run, in cores (see interference.ts). */
   readonly foreignCores: number;
-  /** Runs it took to get a sample the rest of the machine left alone (or the least disturbed one). */
-  readonly attempts: number;
+  /** For a plugin variant: the mean of the two bare-Fastify runs right before and right after it. */
+  readonly bracket?: RunFigures;
 }
 
 export interface OverheadSummary {
@@ -29,13 +33,13 @@ export interface OverheadSummary {
   readonly requestsPerSec: Spread;
   readonly cpuUsPerRequest: Spread;
   readonly latencyP99Ms: Spread;
-  /** Per round: this variant's throughput / bare Fastify's in the same round. */
+  /** Per run: this variant's throughput / that of the bare runs bracketing it. */
   readonly throughputRatio: Spread;
-  /** Per round: this variant's CPU per request / bare Fastify's in the same round. */
+  /** Per run: this variant's CPU per request / that of the bare runs bracketing it. */
   readonly cpuRatio: Spread;
   /** The variant this row's added cost is measured against (bare, or bare inside a span for the traced row). */
   readonly baseline: Variant;
-  /** Per round: CPU µs per request above the baseline's. */
+  /** Per round: CPU µs per request above the bracketing bare runs, minus the same figure of the baseline. */
   readonly addedCpuUs: Spread;
   readonly errors: number;
   readonly non2xx: number;
@@ -45,12 +49,14 @@ export interface OverheadSummary {
 export interface OverheadResult {
   readonly connections: number;
   readonly warmupSec: number;
+  readonly primeSec: number;
   readonly durationSec: number;
   readonly samples: readonly OverheadSample[];
   readonly summaries: readonly OverheadSummary[];
 }
 
 const ORDER: readonly Variant[] = ['bare', 'warmscale', 'fastify-metrics', 'warmscale-traced', 'bare-traced'];
+const PLUGINS: readonly Variant[] = ORDER.filter((variant) => variant !== 'bare');
 const BASELINE: Readonly<Record<Variant, Variant>> = {
   bare: 'bare',
   warmscale: 'bare',
@@ -59,13 +65,13 @@ const BASELINE: Readonly<Record<Variant, Variant>> = {
   'bare-traced': 'bare',
 };
 
-/** One measured run against a server that is already warm. */
-async function measureOnce(
-  server: BenchServer,
-  round: number,
-  config: BenchConfig,
-): Promise<Omit<OverheadSample, 'attempts'>> {
-  const { connections, durationSec } = config.overhead;
+/** One measured run, right after a short unmeasured one. */
+async function measure(server: BenchServer, round: number, config: BenchConfig): Promise<OverheadSample> {
+  const { connections, durationSec, primeSec } = config.overhead;
+  // A server idle for a while restarts slowly (V8 shrinks an idle heap, the caches went to the other servers), and
+  // the plugin servers idle longer between their runs than bare Fastify does: priming every run alike keeps the
+  // bracket fair.
+  await runLoad({ url: server.url, paths: 'hello', connections, durationSec: primeSec });
   const cpuBefore = server.cpuSeconds();
   const foreignCores = watchInterference(server.cpuSeconds);
   const load = await runLoad({ url: server.url, paths: 'hello', connections, durationSec });
@@ -83,22 +89,39 @@ async function measureOnce(
   };
 }
 
+function mean(a: RunFigures, b: RunFigures): RunFigures {
+  return {
+    requestsPerSec: (a.requestsPerSec + b.requestsPerSec) / 2,
+    cpuUsPerRequest: (a.cpuUsPerRequest + b.cpuUsPerRequest) / 2,
+  };
+}
+
+/** A plugin run's CPU per request above the bare runs bracketing it (0 for bare itself). */
+function aboveBracket(sample: OverheadSample): number {
+  return sample.bracket === undefined ? 0 : sample.cpuUsPerRequest - sample.bracket.cpuUsPerRequest;
+}
+
 function summarize(samples: readonly OverheadSample[]): OverheadSummary[] {
   const of = (variant: Variant) => samples.filter((s) => s.variant === variant);
-  const bare = of('bare');
   return ORDER.map((variant) => {
     const own = of(variant);
     const baseline = BASELINE[variant];
+    const ratio = (figure: keyof RunFigures) =>
+      spread(own.map((s) => (s.bracket === undefined ? 1 : s[figure] / s.bracket[figure])));
     return {
       variant,
       description: VARIANTS[variant],
       requestsPerSec: spread(own.map((s) => s.requestsPerSec)),
       cpuUsPerRequest: spread(own.map((s) => s.cpuUsPerRequest)),
       latencyP99Ms: spread(own.map((s) => s.latencyP99Ms)),
-      throughputRatio: spread(perRound(own, bare, (o, b) => o.requestsPerSec / b.requestsPerSec)),
-      cpuRatio: spread(perRound(own, bare, (o, b) => o.cpuUsPerRequest / b.cpuUsPerRequest)),
+      throughputRatio: ratio('requestsPerSec'),
+      cpuRatio: ratio('cpuUsPerRequest'),
       baseline,
-      addedCpuUs: spread(perRound(own, of(baseline), (o, b) => o.cpuUsPerRequest - b.cpuUsPerRequest)),
+      addedCpuUs: spread(
+        baseline === 'bare'
+          ? own.map(aboveBracket)
+          : perRound(own, of(baseline), (o, b) => aboveBracket(o) - aboveBracket(b)),
+      ),
       errors: own.reduce((sum, s) => sum + s.errors, 0),
       non2xx: own.reduce((sum, s) => sum + s.non2xx, 0),
       closedByServer: own.reduce((sum, s) => sum + s.closedByServer, 0),
@@ -107,13 +130,24 @@ function summarize(samples: readonly OverheadSample[]): OverheadSummary[] {
 }
 
 /**
- * Starts every variant once and keeps it for all rounds, as a pod serves for hours: short runs, interleaved across
- * the variants round after round, put each variant's runs right next to bare Fastify's, so a burst of noise on a
- * shared machine lands on a few runs of every variant instead of on all runs of one.
+ * Starts every variant once and keeps it for all rounds, as a pod serves for hours. A shared machine drifts by tens
+ * of percent within a minute (neighbours, steal, the load generator's own share of the host), so every plugin run
+ * is bracketed by two bare-Fastify runs, and its ratios are taken against their mean: bare, A, bare, B, bare, ...
+ * with the plugin order rotating from round to round.
  */
 export async function runOverhead(config: BenchConfig, log: (line: string) => void): Promise<OverheadResult> {
   const { connections, warmupSec } = config.overhead;
   const servers = new Map<Variant, BenchServer>();
+  const serverOf = (variant: Variant) => servers.get(variant) as BenchServer;
+  const report = (sample: OverheadSample) =>
+    log(
+      `overhead round ${sample.round} ${sample.variant}: ${Math.round(sample.requestsPerSec)} req/s, ` +
+        `${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req` +
+        (sample.bracket === undefined
+          ? ''
+          : ` (${(sample.cpuUsPerRequest / sample.bracket.cpuUsPerRequest).toFixed(2)}x bare)`) +
+        `, foreign load ${sample.foreignCores.toFixed(2)} cores`,
+    );
   try {
     for (const variant of ORDER) {
       const server = await startServer(variant);
@@ -123,15 +157,17 @@ export async function runOverhead(config: BenchConfig, log: (line: string) => vo
     }
     const samples: OverheadSample[] = [];
     for (let round = 1; round <= config.rounds; round++) {
-      for (const variant of rotated(ORDER, round)) {
-        const server = servers.get(variant) as BenchServer;
-        const sample = await leastDisturbed(config.quiet, () => measureOnce(server, round, config));
-        samples.push(sample);
-        log(
-          `overhead round ${round} ${variant}: ${Math.round(sample.requestsPerSec)} req/s, ` +
-            `${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req (foreign load ${sample.foreignCores.toFixed(2)} cores, ` +
-            `attempt ${sample.attempts})`,
-        );
+      let before = await measure(serverOf('bare'), round, config);
+      samples.push(before);
+      report(before);
+      for (const variant of rotated(PLUGINS, round)) {
+        const run = await measure(serverOf(variant), round, config);
+        const after = await measure(serverOf('bare'), round, config);
+        const sample = { ...run, bracket: mean(before, after) };
+        samples.push(sample, after);
+        report(sample);
+        report(after);
+        before = after;
       }
     }
     return { ...config.overhead, samples, summaries: summarize(samples) };
