@@ -2,9 +2,9 @@
 // Breakdown as JSON. The overhead scenario gives the total per request; this says where it goes.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import warmscale from '@warmscale/middleware';
+import warmscale, { DEFAULT_DURATION_BUCKETS } from '@warmscale/middleware';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { seriesCount } from './metrics-endpoint.js';
 import { HELLO_PATH, ROUTE_COUNT, routeRequestPath, STATUSES } from './routes.js';
 import type { Breakdown, OperationCost, SerializationCost } from './scenarios/breakdown.js';
@@ -59,17 +59,76 @@ await app.inject(HELLO_PATH);
 
 const { registry, metrics } = app.warmscale;
 const request = sample as FastifyRequest;
-const labels = { method: 'GET', route: HELLO_PATH, status: '200' };
 const span = tracer.startSpan('GET');
 const exemplarLabels = { trace_id: span.spanContext().traceId, span_id: span.spanContext().spanId };
 let sink = 0;
 process.on('exit', () => process.stderr.write(sink === 0 ? 'breakdown: empty sink\n' : ''));
+
+/**
+ * The request table behind the two families (request-table.ts). It is not public API; its methods are what the
+ * onResponse hook calls, so they are timed here directly.
+ */
+interface RequestTablePeek {
+  series(method: string, route: string): object;
+  counter(series: object, status: number): { value: number };
+  observe(series: object, seconds: number): void;
+}
+const table = (metrics.requests as unknown as { table: RequestTablePeek }).table;
+
+/** What the table replaces: prom-client's own counter and histogram with the same labels, in a registry of their own. */
+const promClientRegistry = new Registry();
+const promCounter = new Counter({
+  name: 'httpserver_requests_total',
+  help: 'prom-client counter',
+  labelNames: ['method', 'route', 'status'],
+  registers: [],
+  enableExemplars: true,
+});
+promClientRegistry.registerMetric(promCounter);
+const promHistogram = new Histogram({
+  name: 'httpserver_request_duration_seconds',
+  help: 'prom-client histogram',
+  labelNames: ['method', 'route'],
+  buckets: [...DEFAULT_DURATION_BUCKETS],
+  registers: [promClientRegistry],
+});
+const labels = { method: 'GET', route: HELLO_PATH, status: '200' };
 
 const operations: OperationCost[] = [
   {
     name: 'route template: `request.routeOptions.url` (Fastify builds an object per call)',
     ns: nsPerCall(() => {
       sink += request.routeOptions.url?.length ?? 0;
+    }),
+  },
+  {
+    name: 'request table: count one response (route and status lookups, increment)',
+    ns: nsPerCall(() => {
+      sink += table.counter(table.series('GET', HELLO_PATH), 200).value++;
+    }),
+  },
+  {
+    name: 'request table: observe one duration (lookup, bucket search, sum)',
+    ns: nsPerCall(() => {
+      table.observe(table.series('GET', HELLO_PATH), 0.0004);
+    }),
+  },
+  {
+    name: 'for comparison, prom-client `Counter.inc` (exemplar-enabled form, no exemplar)',
+    ns: nsPerCall(() => {
+      promCounter.inc({ labels } as never);
+    }),
+  },
+  {
+    name: 'for comparison, prom-client `Counter.inc` with a trace exemplar',
+    ns: nsPerCall(() => {
+      promCounter.inc({ labels, exemplarLabels } as never);
+    }),
+  },
+  {
+    name: 'for comparison, prom-client `Histogram.observe`',
+    ns: nsPerCall(() => {
+      promHistogram.observe({ method: 'GET', route: HELLO_PATH }, 0.0004);
     }),
   },
   {
@@ -87,24 +146,6 @@ const operations: OperationCost[] = [
     ),
   },
   {
-    name: 'request counter `inc` (prom-client, exemplar-enabled form, no exemplar)',
-    ns: nsPerCall(() => {
-      metrics.requests.inc({ labels } as never);
-    }),
-  },
-  {
-    name: 'request counter `inc` with a trace exemplar',
-    ns: nsPerCall(() => {
-      metrics.requests.inc({ labels, exemplarLabels } as never);
-    }),
-  },
-  {
-    name: 'duration histogram `observe` (prom-client)',
-    ns: nsPerCall(() => {
-      metrics.duration?.observe({ method: 'GET', route: HELLO_PATH }, 0.0004);
-    }),
-  },
-  {
     name: 'connection age check: `performance.now()`',
     ns: nsPerCall(() => {
       sink += performance.now();
@@ -112,34 +153,62 @@ const operations: OperationCost[] = [
   },
 ];
 
-function subRegistry(names: (name: string) => boolean): Registry {
+/** The registry's metrics whose names pass the filter, in a registry of their own, formatted by prom-client. */
+function subRegistry(names: (name: string) => boolean, from: Registry = registry): Registry {
   const sub = new Registry();
-  for (const { name } of registry.getMetricsAsArray()) {
-    const metric = registry.getSingleMetric(name);
+  for (const { name } of from.getMetricsAsArray()) {
+    const metric = from.getSingleMetric(name);
     if (metric !== undefined && names(name)) sub.registerMetric(metric);
   }
   return sub;
 }
 
+// Copy the traffic into the prom-client pair, so both sides serialize the same 251 counter and 51 histogram series.
+for (const sample of (await metrics.requests.get()).values)
+  promCounter.inc({ labels: sample.labels, value: sample.value } as never);
+for (const series of (await metrics.duration?.get())?.values ?? []) {
+  if (series.metricName?.endsWith('_count')) {
+    for (let i = 0; i < series.value; i++) promHistogram.observe(series.labels as never, 0.0004);
+  }
+}
+const promClientDefaults = new Registry();
+collectDefaultMetrics({ register: promClientDefaults });
+
 const { requestsTotalName: requestsName, durationName } = app.warmscale.options.metrics;
 const ownNames = (name: string) => name === requestsName || name === durationName || name.startsWith('warmscale_');
-const groups: Array<{ name: string; registry: Registry }> = [
-  { name: 'request counter', registry: subRegistry((name) => name === requestsName) },
-  { name: 'duration histogram', registry: subRegistry((name) => name === durationName) },
-  { name: 'lifecycle, warm-up and shutdown metrics', registry: subRegistry((name) => name.startsWith('warmscale_')) },
-  { name: 'default process metrics (prom-client)', registry: subRegistry((name) => !ownNames(name)) },
+const isEventLoopLag = (name: string) => name.startsWith('nodejs_eventloop_lag');
+const groups: Array<{ name: string; serialize: () => Promise<string> }> = [
+  { name: 'request counter (cached lines)', serialize: async () => metrics.requests.expose(false) },
   {
-    name: 'of which event-loop lag (its mean and stddev walk a whole HdrHistogram)',
-    registry: subRegistry((name) => name.startsWith('nodejs_eventloop_lag')),
+    name: 'duration histogram (cached lines)',
+    serialize: async () => metrics.duration?.expose() ?? '',
   },
-  { name: 'whole registry (what `/metrics` serializes)', registry },
+  {
+    name: 'for comparison, the same counter series formatted by prom-client',
+    serialize: () => promClientRegistry.getSingleMetricAsString('httpserver_requests_total'),
+  },
+  {
+    name: 'for comparison, the same histogram series formatted by prom-client',
+    serialize: () => promClientRegistry.getSingleMetricAsString('httpserver_request_duration_seconds'),
+  },
+  {
+    name: 'lifecycle, warm-up and shutdown metrics',
+    serialize: () => subRegistry((name) => name.startsWith('warmscale_')).metrics(),
+  },
+  { name: 'default process metrics', serialize: () => subRegistry((name) => !ownNames(name)).metrics() },
+  { name: 'of which event-loop lag (event-loop-lag.ts)', serialize: () => subRegistry(isEventLoopLag).metrics() },
+  {
+    name: "for comparison, prom-client's event-loop lag (its mean and stddev walk a whole HdrHistogram)",
+    serialize: () => subRegistry(isEventLoopLag, promClientDefaults).metrics(),
+  },
+  { name: 'whole registry, as `/metrics` serializes it', serialize: () => app.warmscale.metricsText() },
 ];
 const serialization: SerializationCost[] = [];
 for (const group of groups) {
   serialization.push({
     name: group.name,
-    series: seriesCount(await group.registry.metrics()),
-    cpuMs: await cpuMsPerCall(() => group.registry.metrics()),
+    series: seriesCount(await group.serialize()),
+    cpuMs: await cpuMsPerCall(group.serialize),
   });
 }
 

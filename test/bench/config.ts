@@ -72,12 +72,23 @@ export function readConfig(argv: readonly string[]): BenchConfig {
     quiet: { attempts: quick ? 1 : 3, waitSec: quick ? 0 : 5 },
     // 50 keep-alive connections, as the reference figures were measured with; short runs, each bracketed by bare
     // Fastify runs, follow the machine's drift more closely than long ones.
-    overhead: { connections: 50, warmupSec: quick ? 1 : 5, primeSec: 1, durationSec: quick ? 1 : 3 },
+    overhead: { connections: 50, warmupSec: quick ? 1 : 5, primeSec: quick ? 0.5 : 1, durationSec: quick ? 1 : 3 },
     scrape: { requestsPerLabelSet: quick ? 2 : 20, scrapes: quick ? 20 : 200, warmupScrapes: 5 },
-    cardinality: { warmupRequests: quick ? 500 : 3000, requests: quick ? 2000 : 20_000, connections: 20, scrapes: 20 },
+    cardinality: {
+      warmupRequests: quick ? 500 : 3000,
+      requests: quick ? 2000 : 20_000,
+      connections: 20,
+      scrapes: quick ? 5 : 20,
+    },
     warmup: { requests: 50, concurrency: 10 },
     // The delay must outlast the time the load balancer takes to stop routing to a terminating pod; both are scaled
     // down from Kubernetes' seconds so a round takes a few seconds.
-    shutdown: { delayMs: 2000, propagationMs: 1000, loadBeforeMs: 1000, workers: 8, intervalMs: 8 },
+    shutdown: {
+      delayMs: quick ? 1000 : 2000,
+      propagationMs: quick ? 500 : 1000,
+      loadBeforeMs: quick ? 500 : 1000,
+      workers: 8,
+      intervalMs: 8,
+    },
   };
 }

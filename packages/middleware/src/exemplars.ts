@@ -1,19 +1,16 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-
-/** Exemplar labels of the counter: OpenMetrics allows at most 128 characters of labels, these use 57. */
-export interface TraceExemplar {
-  readonly trace_id: string;
-  readonly span_id: string;
-}
+import type { CounterSeries } from './request-table.js';
 
 /**
- * The active OpenTelemetry span of the current async context, as exemplar labels, or undefined.
- * Read through `@opentelemetry/api` only: without an SDK the API is a no-op and this returns undefined cheaply.
+ * Makes the active OpenTelemetry span of the current async context the exemplar of a counter series (its
+ * `trace_id`/`span_id` labels use 57 of the 128 characters OpenMetrics allows). Read through `@opentelemetry/api`
+ * only: without an SDK the API is a no-op and this returns cheaply. A request outside a span keeps the previous
+ * exemplar, as prom-client does.
  */
-export function activeTraceExemplar(): TraceExemplar | undefined {
-  const span = trace.getActiveSpan();
-  if (span === undefined) return undefined;
-  const context = span.spanContext();
-  if (!isSpanContextValid(context)) return undefined;
-  return { trace_id: context.traceId, span_id: context.spanId };
+export function recordTraceExemplar(series: CounterSeries): void {
+  const context = trace.getActiveSpan()?.spanContext();
+  if (context === undefined || !isSpanContextValid(context)) return;
+  series.traceId = context.traceId;
+  series.spanId = context.spanId;
+  series.exemplarAt = Date.now() / 1000;
 }

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { isSelfFormatting } from './request-families.js';
 
 type MetricObject = ReturnType<Registry['getMetricsAsArray']>[number];
 
@@ -17,22 +18,37 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
 }
 
 /**
- * Serializes one registry in either format.
+ * Serializes one registry in either format, as `registry.metrics()` would.
  *
- * prom-client fixes the format per registry, and its OpenMetrics path renames counters in place (it strips `_total`
- * from `metric.name`), which would make every later text-format scrape print `httpserver_requests` instead of
- * `httpserver_requests_total`. So the text format comes from the registry itself, and OpenMetrics from a second,
- * empty registry that formats a read-only view of each counter carrying the stripped name.
+ * The request families print themselves from cached lines (see request-families.ts); every other metric goes through
+ * prom-client. prom-client fixes the format per registry, and its OpenMetrics path renames counters in place (it
+ * strips `_total` from `metric.name`), which would make every later text-format scrape print `httpserver_requests`
+ * instead of `httpserver_requests_total`. So the text format is formatted by the registry itself, and OpenMetrics by a
+ * second, empty registry that formats a read-only view of each counter carrying the stripped name.
  */
 export function createExposition(registry: Registry): (openMetrics: boolean) => Promise<string> {
-  const formatter = new (Registry as unknown as FormatterConstructor)(Registry.OPENMETRICS_CONTENT_TYPE);
+  const text = registry as unknown as Formatter;
+  const openMetricsFormatter = new (Registry as unknown as FormatterConstructor)(Registry.OPENMETRICS_CONTENT_TYPE);
   return async function expose(openMetrics: boolean): Promise<string> {
-    if (!openMetrics) return registry.metrics();
+    // prom-client merges a registry's default labels into every line; the cached lines do not carry them.
+    const direct = !hasDefaultLabels(registry);
     const families = await Promise.all(
-      registry.getMetricsAsArray().map((metric) => formatter.getMetricsAsString(openMetricsView(metric))),
+      registry.getMetricsAsArray().map((metric) => {
+        const family: object = metric;
+        if (direct && isSelfFormatting(family)) return family.expose(openMetrics);
+        return openMetrics
+          ? openMetricsFormatter.getMetricsAsString(openMetricsView(metric))
+          : text.getMetricsAsString(metric);
+      }),
     );
-    return `${families.join('\n')}\n# EOF\n`;
+    return openMetrics ? `${families.join('\n')}\n# EOF\n` : `${families.join('\n\n')}\n`;
   };
+}
+
+/** `registry.setDefaultLabels()` keeps them in `_defaultLabels`; prom-client has no getter. */
+function hasDefaultLabels(registry: Registry): boolean {
+  const labels = (registry as unknown as { _defaultLabels?: object })._defaultLabels;
+  return labels !== undefined && Object.keys(labels).length > 0;
 }
 
 function openMetricsView(metric: MetricObject): MetricObject {

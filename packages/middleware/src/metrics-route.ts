@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { createExposition, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
-import type { WarmscaleOptions } from './options.js';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 
-/** Serves the registry at `metrics.path`: Prometheus text by default, OpenMetrics (with exemplars) when asked. */
-export function registerMetricsRoute(fastify: FastifyInstance, options: WarmscaleOptions): void {
-  const path = options.metrics.path;
+/** Serves `expose` at `path`: Prometheus text by default, OpenMetrics (with exemplars) when asked. */
+export function registerMetricsRoute(
+  fastify: FastifyInstance,
+  path: string | null,
+  expose: (openMetrics: boolean) => Promise<string>,
+): void {
   if (path === null) return;
-  const expose = createExposition(options.registry);
   fastify.get(path, { logLevel: 'warn' }, async function serveMetrics(request, reply) {
     const openMetrics = wantsOpenMetrics(request.headers.accept);
     reply.header('content-type', openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE);

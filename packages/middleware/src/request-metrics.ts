@@ -1,14 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Histogram } from 'prom-client';
-import { activeTraceExemplar } from './exemplars.js';
+import type { Metric } from 'prom-client';
+import { recordTraceExemplar } from './exemplars.js';
 import type { WarmscaleOptions } from './options.js';
-
-type RequestLabel = 'method' | 'route' | 'status';
+import { DurationHistogramFamily, RequestCounterFamily } from './request-families.js';
+import { RequestTable } from './request-table.js';
 
 /** The request counter and duration histogram, as registered in the plugin's registry. */
 export interface RequestMetrics {
-  readonly requests: Counter<RequestLabel>;
-  readonly duration: Histogram<'method' | 'route'> | undefined;
+  /** `httpserver_requests_total{method,route,status}`; `get()` returns what prom-client's `Counter.get()` would. */
+  readonly requests: RequestCounterFamily;
+  /** `httpserver_request_duration_seconds{method,route}`, undefined when `metrics.durationBuckets` is false. */
+  readonly duration: DurationHistogramFamily | undefined;
 }
 
 /** Decides per request whether it is internal traffic (probes, scrapes, warm-up) that the HPA must not see. */
@@ -21,8 +23,8 @@ export interface TrafficFilter {
 
 /** nginx's "client closed request": the client went away before a response could be sent. */
 export const CLIENT_CLOSED_REQUEST = '499';
+const CLIENT_CLOSED_REQUEST_CODE = 499;
 
-const STATUS_LABELS: readonly string[] = Array.from({ length: 600 }, (_, code) => String(code));
 const kRecorded = Symbol('warmscale.recorded');
 
 type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
@@ -38,64 +40,53 @@ export function registerRequestMetrics(
   filter: TrafficFilter,
 ): RequestMetrics {
   const { registry, metrics: opts } = options;
-  const requests = new Counter<RequestLabel>({
-    name: opts.requestsTotalName,
-    help: 'HTTP requests served, by method, route template and response status',
-    labelNames: ['method', 'route', 'status'],
-    // prom-client refuses exemplars on a text-format registry, although the same registry also serves OpenMetrics
-    // here (see exposition.ts); registering by hand after construction skips that check.
-    registers: [],
-    enableExemplars: opts.exemplars,
-  });
-  registry.registerMetric(requests);
-  const duration =
-    opts.durationBuckets === false
-      ? undefined
-      : new Histogram<'method' | 'route'>({
-          name: opts.durationName,
-          help: 'HTTP request duration in seconds, by method and route template',
-          labelNames: ['method', 'route'],
-          buckets: [...opts.durationBuckets],
-          registers: [registry],
-        });
-  // With exemplars on, prom-client swaps `inc` for its object form; pick the matching call once, not per request.
-  const count = opts.exemplars
-    ? (labels: Record<RequestLabel, string>) => {
-        const exemplar = activeTraceExemplar();
-        requests.inc(
-          exemplar === undefined
-            ? { labels }
-            : { labels, exemplarLabels: exemplar as unknown as Record<string, string> },
-        );
-      }
-    : (labels: Record<RequestLabel, string>) => requests.inc(labels);
+  const histogram = opts.durationBuckets !== false;
+  const table = new RequestTable(opts.durationBuckets === false ? [] : opts.durationBuckets);
+  const requests = new RequestCounterFamily(
+    opts.requestsTotalName,
+    'HTTP requests served, by method, route template and response status',
+    table,
+  );
+  const duration = histogram
+    ? new DurationHistogramFamily(
+        opts.durationName,
+        'HTTP request duration in seconds, by method and route template',
+        table,
+      )
+    : undefined;
+  // The families implement what prom-client's registry reads (name, help, type, get, reset), so the registry,
+  // `getMetricsAsJSON`, `Registry.merge` and cluster aggregation all see them like its own metrics.
+  registry.registerMetric(requests as unknown as Metric);
+  if (duration !== undefined) registry.registerMetric(duration as unknown as Metric);
+
+  const exemplars = opts.exemplars;
   const unmatched = opts.unmatchedRoute;
   const { excludedRoutes, isInternal } = filter;
 
-  function routeOf(request: FastifyRequest): string | undefined {
-    if (request.is404) return unmatched;
-    const route = request.routeOptions.url ?? unmatched;
-    return excludedRoutes.has(route) ? undefined : route;
-  }
-
-  function record(request: FastifyRequest, status: string, seconds: number | undefined): void {
-    const route = routeOf(request);
-    if (route === undefined || isInternal(request)) return;
-    const method = request.method;
-    count({ method, route, status });
-    if (duration !== undefined && seconds !== undefined) duration.observe({ method, route }, seconds);
+  function record(request: FastifyRequest, status: number, seconds: number | undefined): void {
+    let route: string;
+    if (request.is404) {
+      route = unmatched;
+    } else {
+      route = request.routeOptions.url ?? unmatched;
+      if (excludedRoutes.has(route)) return;
+    }
+    if (isInternal(request)) return;
+    const series = table.series(request.method, route);
+    const counter = table.counter(series, status);
+    counter.value++;
+    if (histogram && seconds !== undefined) table.observe(series, seconds);
+    if (exemplars) recordTraceExemplar(counter);
   }
 
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
-    if ((request as TrackedRequest)[kRecorded] !== true) {
-      record(request, STATUS_LABELS[reply.statusCode] ?? String(reply.statusCode), reply.elapsedTime / 1000);
-    }
+    if ((request as TrackedRequest)[kRecorded] !== true) record(request, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
   fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
     // The handler may still reply later; the flag keeps onResponse from counting the request twice.
     (request as TrackedRequest)[kRecorded] = true;
-    record(request, CLIENT_CLOSED_REQUEST, undefined);
+    record(request, CLIENT_CLOSED_REQUEST_CODE, undefined);
     done();
   });
   return { requests, duration };

@@ -7,6 +7,7 @@ import warmscale, {
   type WarmscaleOptionsInput,
 } from '@warmscale/middleware';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { deferred, sampleLines } from './helpers.js';
 
 let app: FastifyInstance;
@@ -111,6 +112,88 @@ describe('httpserver_requests_total', () => {
     assert.ok(open.body.endsWith('# EOF\n'));
 
     // prom-client renames counters in place for OpenMetrics; the text format must not change after such a scrape.
+    assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), [
+      'httpserver_requests_total{method="GET",route="/test",status="200"} 1',
+    ]);
+  });
+});
+
+describe("the request families' own formatting", () => {
+  /** What prom-client's registry prints for the same family, from `get()`. */
+  async function promClientFormatting(name: string, openMetrics: boolean): Promise<string> {
+    const registry = new Registry();
+    if (openMetrics) registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    const family = app.warmscale.registry.getSingleMetric(name);
+    assert.ok(family !== undefined, name);
+    // A view, so prom-client's in-place OpenMetrics rename of counters leaves the family itself alone.
+    registry.registerMetric(Object.create(family, { name: { value: name, writable: true } }) as typeof family);
+    return (await registry.metrics()).replace(/\n(# EOF\n)?$/, '');
+  }
+
+  /** One family's block of the `/metrics` body, from its HELP line to the blank line or the next HELP line. */
+  async function servedBlock(help: string, openMetrics: boolean): Promise<string> {
+    const headers: Record<string, string> = openMetrics ? { accept: 'application/openmetrics-text' } : {};
+    const body = (await app.inject({ url: '/metrics', headers })).body;
+    const start = body.indexOf(`# HELP ${help} `);
+    assert.ok(start >= 0, help);
+    const end = body.slice(start + 1).search(/\n(\n|# HELP )/);
+    return body.slice(start, start + 1 + end);
+  }
+
+  beforeEach(async () => {
+    await build();
+    app.get('/quote/"x"\\y', async () => 'escaped');
+    for (const url of ['/test', '/users/1', '/boom', '/nope', '/quote/%22x%22%5Cy', '/test']) await app.inject(url);
+    await app.inject({ method: 'POST', url: '/users', payload: {} });
+    await app.inject({ method: 'DELETE', url: '/test' });
+  });
+
+  test('prints the counter exactly as prom-client would, in both formats', async () => {
+    for (const openMetrics of [false, true]) {
+      const family = openMetrics ? 'httpserver_requests' : 'httpserver_requests_total';
+      assert.equal(
+        await servedBlock(family, openMetrics),
+        await promClientFormatting('httpserver_requests_total', openMetrics),
+      );
+    }
+    assert.ok(
+      (await servedBlock('httpserver_requests_total', false)).includes(
+        'httpserver_requests_total{method="GET",route="/quote/\\"x\\"\\\\y",status="200"} 1',
+      ),
+    );
+  });
+
+  test('prints the histogram exactly as prom-client would, in both formats', async () => {
+    for (const openMetrics of [false, true]) {
+      assert.equal(
+        await servedBlock('httpserver_request_duration_seconds', openMetrics),
+        await promClientFormatting('httpserver_request_duration_seconds', openMetrics),
+      );
+    }
+  });
+
+  test('a registry with default labels prints them on every request series too', async () => {
+    app.warmscale.registry.setDefaultLabels({ pod: 'demo-0' });
+    assert.deepEqual((await sampleLines(app, 'httpserver_requests_total')).slice(0, 2), [
+      'httpserver_requests_total{method="GET",route="/test",status="200",pod="demo-0"} 2',
+      'httpserver_requests_total{method="GET",route="/users/:id",status="200",pod="demo-0"} 1',
+    ]);
+    assert.deepEqual(await sampleLines(app, 'httpserver_request_duration_seconds_count'), [
+      'httpserver_request_duration_seconds_count{method="GET",route="/test",pod="demo-0"} 2',
+      'httpserver_request_duration_seconds_count{method="GET",route="/users/:id",pod="demo-0"} 1',
+      'httpserver_request_duration_seconds_count{method="GET",route="/boom",pod="demo-0"} 1',
+      'httpserver_request_duration_seconds_count{method="GET",route="__unmatched__",pod="demo-0"} 1',
+      'httpserver_request_duration_seconds_count{method="GET",route="/quote/\\"x\\"\\\\y",pod="demo-0"} 1',
+      'httpserver_request_duration_seconds_count{method="POST",route="/users",pod="demo-0"} 1',
+      'httpserver_request_duration_seconds_count{method="DELETE",route="__unmatched__",pod="demo-0"} 1',
+    ]);
+  });
+
+  test('registry.resetMetrics() empties both families', async () => {
+    app.warmscale.registry.resetMetrics();
+    assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), []);
+    assert.deepEqual(await sampleLines(app, 'httpserver_request_duration_seconds_count'), []);
+    await app.inject('/test');
     assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), [
       'httpserver_requests_total{method="GET",route="/test",status="200"} 1',
     ]);
