@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
+import { Agent, get as httpGet } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import warmscale, { LifecycleState, type WarmscaleOptionsInput } from '@warmscale/middleware';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Deferred, deferred, sampleLines } from './helpers.js';
@@ -350,6 +352,19 @@ describe('in-process shutdown', () => {
     assert.deepEqual(states, ['draining', 'stopping', 'stopped']);
   });
 
+  test('warmscale_shutdown_requests_total counts requests that arrive after the signal, not probes or scrapes', async () => {
+    await build({ shutdown: { delayMs: 200 } });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.warmscale.lifecycle.ready;
+    await app.inject('/test');
+    const done = app.warmscale.shutdown('test');
+    for (const url of ['/test', '/test', '/missing', '/readyz', '/livez', '/metrics']) await app.inject(url);
+    assert.deepEqual(await sampleLines(app, 'warmscale_shutdown_requests_total'), [
+      'warmscale_shutdown_requests_total 3',
+    ]);
+    await done;
+  });
+
   test('a second shutdown exits 1 at once', async () => {
     await build({ shutdown: { delayMs: 10_000, drainTimeoutMs: 0 } });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -364,5 +379,60 @@ describe('in-process shutdown', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     void app.warmscale.shutdown('test');
     assert.equal(await exited.promise, 1);
+  });
+});
+
+describe('connection recycling', () => {
+  /** GETs `/test` over one keep-alive agent; returns each response's `Connection` header and socket. */
+  async function getOver(agent: Agent, port: number): Promise<{ connection: string | undefined; socket: Socket }> {
+    return new Promise((resolve, reject) => {
+      const request = httpGet({ host: '127.0.0.1', port, path: '/test', agent }, (response) => {
+        response.resume();
+        response.on('end', () =>
+          resolve({ connection: response.headers.connection, socket: request.socket as Socket }),
+        );
+      });
+      request.on('error', reject);
+    });
+  }
+
+  async function listen(options: WarmscaleOptionsInput): Promise<number> {
+    await build(options);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.warmscale.lifecycle.ready;
+    return (app.server.address() as AddressInfo).port;
+  }
+
+  test('connections.maxRequests: the last response allowed on a connection says Connection: close', async () => {
+    const port = await listen({ connections: { maxRequests: 3, maxAgeMs: 0 } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const responses = [];
+      for (let i = 0; i < 4; i++) responses.push(await getOver(agent, port));
+      assert.deepEqual(
+        responses.map((response) => response.connection),
+        ['keep-alive', 'keep-alive', 'close', 'keep-alive'],
+      );
+      assert.equal(responses[0]?.socket, responses[2]?.socket);
+      assert.notEqual(responses[2]?.socket, responses[3]?.socket);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('connections.maxAgeMs: the first response after the age is reached says Connection: close', async () => {
+    const port = await listen({ connections: { maxRequests: 0, maxAgeMs: 50 } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await getOver(agent, port);
+      await sleep(80);
+      const aged = await getOver(agent, port);
+      const next = await getOver(agent, port);
+      assert.deepEqual([first.connection, aged.connection, next.connection], ['keep-alive', 'close', 'keep-alive']);
+      assert.equal(first.socket, aged.socket);
+      assert.notEqual(aged.socket, next.socket);
+    } finally {
+      agent.destroy();
+    }
   });
 });
