@@ -1,40 +1,68 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Lifecycle } from './lifecycle.js';
 import type { ConnectionOptions } from './options.js';
 
-const kOpenedAt = Symbol('warmscale.openedAt');
-type TimedSocket = Socket & { [kOpenedAt]?: number };
+const kRecycleAt = Symbol('warmscale.recycleAt');
+type TimedSocket = Socket & { [kRecycleAt]?: number };
 
 /**
  * Ends keep-alive connections on purpose, with `Connection: close` on a response:
  * - after `maxRequests` requests or `maxAgeMs` on one connection, so clients reconnect and kube-proxy spreads them
  *   over the pods the HPA added (it balances connections, not requests: kubernetes/kubernetes#38456);
  * - on every response once shutdown has started, so clients leave a pod that is going away.
- * `onShutdownRequest` sees each request that arrives after the shutdown signal.
+ *
+ * This runs on the Node server, ahead of Fastify's handler, not as an `onRequest` hook: a Fastify hook makes Fastify
+ * run its hook machinery on every request, which costs several times more than this check. Setting `shouldKeepAlive`
+ * is what Node itself does for `maxRequestsPerSocket`. Requests made with `fastify.inject` do not pass through the
+ * Node server and have no connection to close; nor do the extra servers Fastify opens when `listen` binds several
+ * addresses (`localhost` on a dual-stack host), so listen on one address (`0.0.0.0` in a pod).
  */
 export function registerConnectionPolicy(
   fastify: FastifyInstance,
   lifecycle: Lifecycle,
   options: ConnectionOptions,
-  onShutdownRequest: (request: FastifyRequest) => void,
 ): void {
   // Node sends `Connection: close` on the last allowed response itself.
   if (options.maxRequests > 0) fastify.server.maxRequestsPerSocket = options.maxRequests;
   const maxAgeMs = options.maxAgeMs;
   if (maxAgeMs > 0) {
     fastify.server.on('connection', (socket: TimedSocket) => {
-      socket[kOpenedAt] = performance.now();
+      socket[kRecycleAt] = performance.now() + maxAgeMs;
     });
   }
-  fastify.addHook('onRequest', function closeConnectionWhenDue(request, reply, done) {
+  runBeforeRequestHandler(fastify.server, (request, response) => {
     if (lifecycle.shuttingDown) {
-      reply.header('connection', 'close');
-      onShutdownRequest(request);
+      response.shouldKeepAlive = false;
     } else if (maxAgeMs > 0) {
-      const openedAt = (request.raw.socket as TimedSocket)[kOpenedAt];
-      if (openedAt !== undefined && performance.now() - openedAt > maxAgeMs) reply.header('connection', 'close');
+      const recycleAt = (request.socket as TimedSocket)[kRecycleAt];
+      if (recycleAt !== undefined && performance.now() > recycleAt) response.shouldKeepAlive = false;
     }
-    done();
   });
+}
+
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Runs `check` before the server's request handler. A server with one `request` listener (Fastify's own) calls it
+ * directly, while two listeners make every request go through a copied listener array, so Fastify's handler is
+ * wrapped rather than joined by a second listener. Any other setup (a `serverFactory` with its own listeners) gets
+ * the check prepended.
+ */
+function runBeforeRequestHandler(server: Server, check: RequestListener): void {
+  const listeners = server.listeners('request') as RequestListener[];
+  const handler = listeners[0];
+  if (listeners.length !== 1 || handler === undefined) {
+    server.prependListener('request', check);
+    return;
+  }
+  server.removeListener('request', handler);
+  server.on(
+    'request',
+    function closeConnectionWhenDue(this: Server, request: IncomingMessage, response: ServerResponse) {
+      check(request, response);
+      handler.call(this, request, response);
+    },
+  );
 }

@@ -5,7 +5,6 @@ import fastifyMetricsModule from 'fastify-metrics';
 import fp from 'fastify-plugin';
 import promClient, { type Registry } from 'prom-client';
 import { registerConnectionPolicy } from './connections.js';
-import { replaceEventLoopLagMetrics } from './event-loop-lag.js';
 import { createExposition } from './exposition.js';
 import { Lifecycle } from './lifecycle.js';
 import { registerMetricsRoute } from './metrics-route.js';
@@ -62,8 +61,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
   if (metricsOptions.defaultMetrics) {
     // fastify-metrics is used for what it does cheaply: prom-client's default process metrics. Its per-route hooks
     // (two timers and a summary per request) cost far more than the counter, so they stay off and the request path
-    // is ours; so are the event-loop-lag gauges, whose prom-client version costs more per scrape than every other
-    // metric together (see event-loop-lag.ts). `promClient` is passed explicitly so it never swaps in another client copy behind our registry.
+    // is ours. `promClient` is passed explicitly so it never swaps in another client copy behind our registry.
     // fastify-metrics 13 is CommonJS with `exports.default`, so ESM sees the plugin one level down.
     await fastify.register(fastifyMetricsModule.default, {
       name: 'warmscaleProcessMetrics',
@@ -73,7 +71,6 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
       routeMetrics: { enabled: false },
     });
   }
-  const stopEventLoopLag = metricsOptions.defaultMetrics ? replaceEventLoopLagMetrics(registry) : undefined;
 
   const lifecycle = new Lifecycle(registry);
   const warmupToken = randomUUID();
@@ -88,7 +85,12 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
   const isInternal = metricsOptions.countInternal
     ? () => false
     : (request: FastifyRequest) => request.headers[WARMUP_HEADER] === warmupToken;
-  const metrics = registerRequestMetrics(fastify, options, { excludedRoutes, isInternal });
+  const metrics = registerRequestMetrics(fastify, options, {
+    excludedRoutes,
+    isInternal,
+    lifecycle,
+    onRequestAfterSignal: () => shutdown.requestsAfterSignal.inc(),
+  });
   const metricsText = createExposition(registry);
   registerMetricsRoute(fastify, metricsOptions.path, metricsText);
 
@@ -99,9 +101,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
   if (probesOnMainPort) registerProbeRoutes(fastify, probes, probeOptions);
 
   const shutdown = createShutdown(fastify, lifecycle, registry, options.shutdown);
-  registerConnectionPolicy(fastify, lifecycle, options.connections, (request) => {
-    if (!isInternal(request) && !excludedRoutes.has(request.routeOptions.url ?? '')) shutdown.requestsAfterSignal.inc();
-  });
+  registerConnectionPolicy(fastify, lifecycle, options.connections);
 
   const warmupMetrics = createWarmupMetrics(registry);
   let failedWarmupExit: NodeJS.Timeout | undefined;
@@ -170,7 +170,6 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
   });
   fastify.addHook('onClose', async function enterStopped() {
     clearTimeout(failedWarmupExit);
-    stopEventLoopLag?.();
     shutdown.removeSignalHandlers();
     probes.close();
     if (probeServer?.listening) await new Promise((resolve) => probeServer.close(resolve));

@@ -15,6 +15,7 @@ export interface LifecycleEvents {
 export class Lifecycle extends EventEmitter<LifecycleEvents> {
   #state: LifecycleState = LifecycleState.Starting;
   #broken: string | undefined;
+  #shutdownStartedAt: number | undefined;
   readonly #draining = new AbortController();
   readonly #gauge: Gauge<'state'>;
   #resolveReady!: () => void;
@@ -48,6 +49,11 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     return this.#draining.signal;
   }
 
+  /** `performance.now()` when shutdown started, or undefined before. */
+  get shutdownStartedAt(): number | undefined {
+    return this.#shutdownStartedAt;
+  }
+
   /** True once shutdown has started: draining, stopping or stopped. */
   get shuttingDown(): boolean {
     return this.#draining.signal.aborted;
@@ -74,6 +80,7 @@ export class Lifecycle extends EventEmitter<LifecycleEvents> {
     if (next === LifecycleState.Ready) this.#resolveReady();
     if (next === LifecycleState.Failed) this.#rejectReady(new Error('a critical warm-up step failed'));
     if (next === LifecycleState.Draining || (next === LifecycleState.Stopping && !this.shuttingDown)) {
+      this.#shutdownStartedAt = performance.now();
       this.#rejectReady(new Error('shutdown started before the process was ready'));
       this.#draining.abort(new Error('shutdown started'));
       this.emit('draining');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metric } from 'prom-client';
 import { recordTraceExemplar } from './exemplars.js';
+import type { Lifecycle } from './lifecycle.js';
 import type { WarmscaleOptions } from './options.js';
 import { DurationHistogramFamily, RequestCounterFamily } from './request-families.js';
 import { RequestTable } from './request-table.js';
@@ -13,12 +14,16 @@ export interface RequestMetrics {
   readonly duration: DurationHistogramFamily | undefined;
 }
 
-/** Decides per request whether it is internal traffic (probes, scrapes, warm-up) that the HPA must not see. */
-export interface TrafficFilter {
-  /** Route templates never counted. */
+/** What decides how a response is counted. */
+export interface RequestAccounting {
+  /** Route templates never counted (probes, the metrics endpoint, `metrics.excludeRoutes`). */
   readonly excludedRoutes: ReadonlySet<string>;
   /** True for a request the plugin itself made (warm-up). */
   readonly isInternal: (request: FastifyRequest) => boolean;
+  /** Tells when shutdown started. */
+  readonly lifecycle: Lifecycle;
+  /** Called for each counted request that arrived after the shutdown signal. */
+  readonly onRequestAfterSignal: () => void;
 }
 
 /** nginx's "client closed request": the client went away before a response could be sent. */
@@ -37,7 +42,7 @@ type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
 export function registerRequestMetrics(
   fastify: FastifyInstance,
   options: WarmscaleOptions,
-  filter: TrafficFilter,
+  accounting: RequestAccounting,
 ): RequestMetrics {
   const { registry, metrics: opts } = options;
   const histogram = opts.durationBuckets !== false;
@@ -61,9 +66,10 @@ export function registerRequestMetrics(
 
   const exemplars = opts.exemplars;
   const unmatched = opts.unmatchedRoute;
-  const { excludedRoutes, isInternal } = filter;
+  const { excludedRoutes, isInternal, lifecycle, onRequestAfterSignal } = accounting;
 
-  function record(request: FastifyRequest, status: number, seconds: number | undefined): void {
+  /** `elapsedMs` is undefined for an aborted request: it has no response, so no duration either. */
+  function record(request: FastifyRequest, status: number, elapsedMs: number | undefined): void {
     let route: string;
     if (request.is404) {
       route = unmatched;
@@ -75,12 +81,16 @@ export function registerRequestMetrics(
     const series = table.series(request.method, route);
     const counter = table.counter(series, status);
     counter.value++;
-    if (histogram && seconds !== undefined) table.observe(series, seconds);
+    if (histogram && elapsedMs !== undefined) table.observe(series, elapsedMs / 1000);
     if (exemplars) recordTraceExemplar(counter);
+    const shutdownStartedAt = lifecycle.shutdownStartedAt;
+    if (shutdownStartedAt !== undefined && performance.now() - (elapsedMs ?? 0) >= shutdownStartedAt) {
+      onRequestAfterSignal();
+    }
   }
 
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
-    if ((request as TrackedRequest)[kRecorded] !== true) record(request, reply.statusCode, reply.elapsedTime / 1000);
+    if ((request as TrackedRequest)[kRecorded] !== true) record(request, reply.statusCode, reply.elapsedTime);
     done();
   });
   fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {

@@ -36,6 +36,26 @@ async function probe(path: string): Promise<[number, Record<string, unknown>]> {
   return [response.statusCode, response.json()];
 }
 
+/** GETs `/test` on the listening app over `agent`; returns the status, the `Connection` header and the socket. */
+async function getOver(
+  agent: Agent,
+  port: number,
+): Promise<{ status: number | undefined; connection: string | undefined; socket: Socket }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet({ host: '127.0.0.1', port, path: '/test', agent }, (response) => {
+      response.resume();
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode,
+          connection: response.headers.connection,
+          socket: request.socket as Socket,
+        }),
+      );
+    });
+    request.on('error', reject);
+  });
+}
+
 afterEach(async () => {
   if (app.warmscale.lifecycle.state !== LifecycleState.Stopped) await app.close();
 });
@@ -344,9 +364,10 @@ describe('in-process shutdown', () => {
     assert.deepEqual(await probe('/readyz'), [503, { state: 'draining' }]);
     assert.equal((await probe('/livez'))[0], 200);
     assert.equal((await probe('/startupz'))[0], 200);
-    const served = await app.inject('/test');
-    assert.equal(served.statusCode, 200);
-    assert.equal(served.headers.connection, 'close');
+    const agent = new Agent({ keepAlive: true });
+    const served = await getOver(agent, (app.server.address() as AddressInfo).port);
+    agent.destroy();
+    assert.deepEqual([served.status, served.connection], [200, 'close']);
     await done;
     assert.deepEqual(exits, [0]);
     assert.deepEqual(states, ['draining', 'stopping', 'stopped']);
@@ -383,19 +404,6 @@ describe('in-process shutdown', () => {
 });
 
 describe('connection recycling', () => {
-  /** GETs `/test` over one keep-alive agent; returns each response's `Connection` header and socket. */
-  async function getOver(agent: Agent, port: number): Promise<{ connection: string | undefined; socket: Socket }> {
-    return new Promise((resolve, reject) => {
-      const request = httpGet({ host: '127.0.0.1', port, path: '/test', agent }, (response) => {
-        response.resume();
-        response.on('end', () =>
-          resolve({ connection: response.headers.connection, socket: request.socket as Socket }),
-        );
-      });
-      request.on('error', reject);
-    });
-  }
-
   async function listen(options: WarmscaleOptionsInput): Promise<number> {
     await build(options);
     await app.listen({ port: 0, host: '127.0.0.1' });
