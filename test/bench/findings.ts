@@ -24,6 +24,7 @@ function requestPath(r: BenchReport): string[] {
   const ours = overheadOf(r, 'warmscale');
   const theirs = overheadOf(r, 'fastify-metrics');
   const traced = overheadOf(r, 'warmscale-traced');
+  const paired = r.overhead?.pairedSummaries.find((s) => s.variant === 'warmscale');
   const b = r.breakdown;
   if (ours === undefined || theirs === undefined) return [];
   const lines = [
@@ -32,7 +33,11 @@ function requestPath(r: BenchReport): string[] {
       'its throughput): two timer closures kept in a WeakMap from onRequest to onResponse, a histogram and a summary per ' +
       "request. The middleware registers prom-client's default process metrics through it with its route metrics off, " +
       `and counts requests itself: ${fixed(ours.addedCpuUs.median, 1)} µs per request ` +
-      `(${fixed(ours.cpuRatio.median, 2)}x bare, ${fixed(ours.throughputRatio.median, 2)} of its throughput).`,
+      `(${fixed(ours.cpuRatio.median, 2)}x bare, ${fixed(ours.throughputRatio.median, 2)} of its throughput)` +
+      (paired === undefined
+        ? '.'
+        : `; paired with bare Fastify on the same core at the same time, ${fixed(paired.addedCpuUs.median, 1)} µs ` +
+          `(${fixed(paired.cpuRatio.median, 2)}x).`),
   ];
   if (b !== undefined) {
     const count = costOf(b, 'request table: count');

@@ -148,6 +148,22 @@ function overheadSection(o: OverheadResult, config: { rounds: number }): string 
     'Per round, throughput ratio / CPU-per-request ratio of each run against the two bare-Fastify runs around it:',
     '',
     table(['Round', ...plugins.map((v) => `\`${v}\``), 'Foreign load, worst run (cores)'], perRoundRows),
+    '',
+    `Paired runs (${config.rounds} rounds after the ones above): each plugin variant and its baseline serve at the same`,
+    `time, both on the server core, each loaded by its own autocannon with half the connections for ${o.durationSec} s.`,
+    'Both figures come from the same seconds of the machine, so whatever it does then (steal, frequency, neighbours)',
+    'it does to both: the steadiest measure of what a plugin adds. Throughput is not compared here (the two share',
+    'one core).',
+    '',
+    table(
+      ['Variant', 'Baseline', 'CPU / baseline', 'Added CPU µs/req'],
+      o.pairedSummaries.map((p) => [
+        `\`${p.variant}\``,
+        `\`${p.baseline}\``,
+        range(p.cpuRatio, 2, 'x'),
+        range(p.addedCpuUs, 1),
+      ]),
+    ),
   ].join('\n');
 }
 

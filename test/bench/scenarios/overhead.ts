@@ -1,6 +1,6 @@
 import type { BenchConfig } from '../config.js';
 import { watchInterference } from '../interference.js';
-import { runLoad } from '../load.js';
+import { type LoadResult, runLoad } from '../load.js';
 import { perRound, rotated } from '../rounds.js';
 import { type BenchServer, startServer, VARIANTS, type Variant } from '../server.js';
 import { type Spread, spread } from '../stats.js';
@@ -46,6 +46,24 @@ export interface OverheadSummary {
   readonly closedByServer: number;
 }
 
+/** One paired run: a plugin variant and its baseline, both loaded at the same time on the server core. */
+export interface PairedSample {
+  readonly round: number;
+  readonly variant: Variant;
+  readonly baseline: Variant;
+  readonly cpuUsPerRequest: number;
+  readonly baselineCpuUsPerRequest: number;
+}
+
+export interface PairedSummary {
+  readonly variant: Variant;
+  readonly baseline: Variant;
+  /** Per round: this variant's CPU per request / its baseline's, measured over the same seconds. */
+  readonly cpuRatio: Spread;
+  /** Per round: the difference, in µs per request. */
+  readonly addedCpuUs: Spread;
+}
+
 export interface OverheadResult {
   readonly connections: number;
   readonly warmupSec: number;
@@ -53,6 +71,8 @@ export interface OverheadResult {
   readonly durationSec: number;
   readonly samples: readonly OverheadSample[];
   readonly summaries: readonly OverheadSummary[];
+  readonly paired: readonly PairedSample[];
+  readonly pairedSummaries: readonly PairedSummary[];
 }
 
 const ORDER: readonly Variant[] = ['bare', 'warmscale', 'fastify-metrics', 'warmscale-traced', 'bare-traced'];
@@ -87,6 +107,48 @@ async function measure(server: BenchServer, round: number, config: BenchConfig):
     closedByServer: load.closedByServer,
     foreignCores: foreignCores(),
   };
+}
+
+/**
+ * A plugin variant and its baseline served at the same time, both on the server core, each with half the
+ * connections from its own load process. Whatever the machine does during those seconds (steal, frequency, a
+ * neighbour) it does to both, so their CPU per request differs by what the plugin costs, far more steadily than
+ * runs taken one after the other.
+ */
+async function measurePaired(
+  server: BenchServer,
+  baseline: BenchServer,
+  round: number,
+  config: BenchConfig,
+): Promise<PairedSample> {
+  const { connections, durationSec, primeSec } = config.overhead;
+  const half = Math.max(1, Math.floor(connections / 2));
+  const both = (durationSec: number) =>
+    Promise.all([server, baseline].map((s) => runLoad({ url: s.url, paths: 'hello', connections: half, durationSec })));
+  await both(primeSec);
+  const cpuBefore = [server.cpuSeconds(), baseline.cpuSeconds()];
+  const [own, base] = await both(durationSec);
+  const usPerRequest = (s: BenchServer, index: number, requests: number) =>
+    ((s.cpuSeconds() - (cpuBefore[index] as number)) * 1e6) / requests;
+  return {
+    round,
+    variant: server.variant,
+    baseline: baseline.variant,
+    cpuUsPerRequest: usPerRequest(server, 0, (own as LoadResult).requests),
+    baselineCpuUsPerRequest: usPerRequest(baseline, 1, (base as LoadResult).requests),
+  };
+}
+
+function summarizePaired(samples: readonly PairedSample[]): PairedSummary[] {
+  return PLUGINS.map((variant) => {
+    const own = samples.filter((s) => s.variant === variant);
+    return {
+      variant,
+      baseline: BASELINE[variant],
+      cpuRatio: spread(own.map((s) => s.cpuUsPerRequest / s.baselineCpuUsPerRequest)),
+      addedCpuUs: spread(own.map((s) => s.cpuUsPerRequest - s.baselineCpuUsPerRequest)),
+    };
+  });
 }
 
 function mean(a: RunFigures, b: RunFigures): RunFigures {
@@ -170,7 +232,25 @@ export async function runOverhead(config: BenchConfig, log: (line: string) => vo
         before = after;
       }
     }
-    return { ...config.overhead, samples, summaries: summarize(samples) };
+    const paired: PairedSample[] = [];
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const variant of rotated(PLUGINS, round)) {
+        const sample = await measurePaired(serverOf(variant), serverOf(BASELINE[variant]), round, config);
+        paired.push(sample);
+        log(
+          `overhead paired round ${round} ${variant}: ${sample.cpuUsPerRequest.toFixed(1)} µs CPU/req beside ` +
+            `${sample.baseline} ${sample.baselineCpuUsPerRequest.toFixed(1)} ` +
+            `(${(sample.cpuUsPerRequest / sample.baselineCpuUsPerRequest).toFixed(2)}x)`,
+        );
+      }
+    }
+    return {
+      ...config.overhead,
+      samples,
+      summaries: summarize(samples),
+      paired,
+      pairedSummaries: summarizePaired(paired),
+    };
   } finally {
     await Promise.all([...servers.values()].map((server) => server.stop()));
   }
