@@ -75,11 +75,19 @@ export interface OverheadResult {
   readonly pairedSummaries: readonly PairedSummary[];
 }
 
-const ORDER: readonly Variant[] = ['bare', 'warmscale', 'fastify-metrics', 'warmscale-traced', 'bare-traced'];
+const ORDER: readonly Variant[] = [
+  'bare',
+  'warmscale',
+  'warmscale-no-recycle',
+  'fastify-metrics',
+  'warmscale-traced',
+  'bare-traced',
+];
 const PLUGINS: readonly Variant[] = ORDER.filter((variant) => variant !== 'bare');
 const BASELINE: Readonly<Record<Variant, Variant>> = {
   bare: 'bare',
   warmscale: 'bare',
+  'warmscale-no-recycle': 'bare',
   'fastify-metrics': 'bare',
   'warmscale-traced': 'bare-traced',
   'bare-traced': 'bare',
