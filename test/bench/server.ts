@@ -9,6 +9,7 @@ export const VARIANTS = {
   bare: 'Fastify alone',
   warmscale: 'Fastify + @warmscale/middleware, defaults',
   'fastify-metrics': 'Fastify + fastify-metrics, defaults',
+  'counter-hook': 'Fastify + one hand-written prom-client counter in an onResponse hook',
   'warmscale-no-recycle': 'Fastify + @warmscale/middleware, defaults but connection recycling off',
   'warmscale-traced': 'Fastify + @warmscale/middleware, defaults, exemplars inside an active span',
   'bare-traced': 'Fastify alone inside an active span (baseline of the row above)',
