@@ -78,12 +78,16 @@ function requestPath(r: BenchReport): string[] {
     );
   }
   if (paired !== undefined && noRecycle !== undefined) {
+    const recycling = paired.addedCpuUs.median - noRecycle.addedCpuUs.median;
     lines.push(
-      `- **Connection recycling** (on by default) accounts for ` +
-        `${fixed(paired.addedCpuUs.median - noRecycle.addedCpuUs.median, 1)} µs of that: with it off, the paired runs ` +
-        `add ${fixed(noRecycle.addedCpuUs.median, 1)} µs (${fixed(noRecycle.cpuRatio.median, 2)}x). A reconnect every ` +
-        '1,000 responses or 30 s is what spreads keep-alive clients over the pods an HPA adds (kubernetes#38456); ' +
-        '`connections.maxRequests` and `connections.maxAgeMs` trade one for the other.',
+      `- **Connection recycling** (on by default): with it off, the paired runs add ` +
+        `${fixed(noRecycle.addedCpuUs.median, 1)} µs (${fixed(noRecycle.cpuRatio.median, 2)}x), against ` +
+        `${fixed(paired.addedCpuUs.median, 1)} µs with it` +
+        (recycling > 0
+          ? `: the reconnects cost ${fixed(recycling, 1)} µs per request.`
+          : ', so its reconnects cost less than this machine can resolve.') +
+        ' A reconnect every 1,000 responses or 30 s is what spreads keep-alive clients over the pods an HPA adds ' +
+        '(kubernetes#38456).',
     );
   }
   if (traced !== undefined) {
