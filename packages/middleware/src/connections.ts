@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Lifecycle } from './lifecycle.js';
@@ -13,9 +13,9 @@ type TimedSocket = Socket & { [kRecycleAt]?: number };
  *   over the pods the HPA added (it balances connections, not requests: kubernetes/kubernetes#38456);
  * - on every response once shutdown has started, so clients leave a pod that is going away.
  *
- * This runs on the Node server, ahead of Fastify's handler, not as an `onRequest` hook: a Fastify hook makes Fastify
- * run its hook machinery on every request, which costs several times more than this check. Setting `shouldKeepAlive`
- * is what Node itself does for `maxRequestsPerSocket`. Requests made with `fastify.inject` do not pass through the
+ * This runs as a listener on the Node server, ahead of Fastify's handler, not as an `onRequest` hook: a Fastify hook
+ * makes Fastify run its hook machinery on every request, which costs several times more than this check. Setting
+ * `shouldKeepAlive` is what Node itself does for `maxRequestsPerSocket`. Requests made with `fastify.inject` do not pass through the
  * Node server and have no connection to close; nor do the extra servers Fastify opens when `listen` binds several
  * addresses (`localhost` on a dual-stack host), so listen on one address (`0.0.0.0` in a pod).
  */
@@ -32,37 +32,15 @@ export function registerConnectionPolicy(
       socket[kRecycleAt] = performance.now() + maxAgeMs;
     });
   }
-  runBeforeRequestHandler(fastify.server, (request, response) => {
-    if (lifecycle.shuttingDown) {
-      response.shouldKeepAlive = false;
-    } else if (maxAgeMs > 0) {
-      const recycleAt = (request.socket as TimedSocket)[kRecycleAt];
-      if (recycleAt !== undefined && performance.now() > recycleAt) response.shouldKeepAlive = false;
-    }
-  });
-}
-
-type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
-
-/**
- * Runs `check` before the server's request handler. A server with one `request` listener (Fastify's own) calls it
- * directly, while two listeners make every request go through a copied listener array, so Fastify's handler is
- * wrapped rather than joined by a second listener. Any other setup (a `serverFactory` with its own listeners) gets
- * the check prepended.
- */
-function runBeforeRequestHandler(server: Server, check: RequestListener): void {
-  const listeners = server.listeners('request') as RequestListener[];
-  const handler = listeners[0];
-  if (listeners.length !== 1 || handler === undefined) {
-    server.prependListener('request', check);
-    return;
-  }
-  server.removeListener('request', handler);
-  server.on(
+  fastify.server.prependListener(
     'request',
-    function closeConnectionWhenDue(this: Server, request: IncomingMessage, response: ServerResponse) {
-      check(request, response);
-      handler.call(this, request, response);
+    function closeConnectionWhenDue(request: IncomingMessage, response: ServerResponse) {
+      if (lifecycle.shuttingDown) {
+        response.shouldKeepAlive = false;
+      } else if (maxAgeMs > 0) {
+        const recycleAt = (request.socket as TimedSocket)[kRecycleAt];
+        if (recycleAt !== undefined && performance.now() > recycleAt) response.shouldKeepAlive = false;
+      }
     },
   );
 }

@@ -33,7 +33,7 @@ export interface RouteSeries {
 }
 
 /** Escapes a label value as the exposition formats require (and as prom-client does). */
-export function escapeLabelValue(value: string): string {
+function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
