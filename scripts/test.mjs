@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { build } from './build.mjs';
 import { ensureHelm, ensurePrometheus } from './tools.mjs';
 
 const root = join(import.meta.dirname, '..');
@@ -21,7 +22,7 @@ function testFiles(dir) {
 
 ensureHelm();
 ensurePrometheus();
-const built = run('npx', ['tsc', '-b']);
+const built = build();
 if (built !== 0) process.exit(built);
 
 const suites = [

@@ -1,11 +1,18 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { Lifecycle } from './lifecycle.js';
 import type { ConnectionOptions } from './options.js';
 
 const kRecycleAt = Symbol('warmscale.recycleAt');
 type TimedSocket = Socket & { [kRecycleAt]?: number };
+
+/** Connection recycling and the drain-time `Connection: close`, for one or more Node servers. */
+export interface ConnectionPolicy {
+  /** Sets the server's per-socket request limit and stamps each new connection with its recycle time. */
+  attach(server: Server): void;
+  /** Decides, ahead of the application, whether this response closes its connection. */
+  apply(request: IncomingMessage, response: ServerResponse): void;
+}
 
 /**
  * Ends keep-alive connections on purpose, with `Connection: close` on a response:
@@ -13,28 +20,22 @@ type TimedSocket = Socket & { [kRecycleAt]?: number };
  *   over the pods the HPA added (it balances connections, not requests: kubernetes/kubernetes#38456);
  * - on every response once shutdown has started, so clients leave a pod that is going away.
  *
- * This runs as a listener on the Node server, ahead of Fastify's handler, not as an `onRequest` hook: a Fastify hook
- * makes Fastify run its hook machinery on every request, which costs several times more than this check. Setting
- * `shouldKeepAlive` is what Node itself does for `maxRequestsPerSocket`. Requests made with `fastify.inject` do not pass through the
- * Node server and have no connection to close; nor do the extra servers Fastify opens when `listen` binds several
- * addresses (`localhost` on a dual-stack host), so listen on one address (`0.0.0.0` in a pod).
+ * `apply` runs on the Node server ahead of the framework (for Fastify as a prepended `request` listener, not an
+ * `onRequest` hook, which would make Fastify run its hook machinery on every request). Setting `shouldKeepAlive` is
+ * what Node itself does for `maxRequestsPerSocket`. Requests injected in process have no connection to close.
  */
-export function registerConnectionPolicy(
-  fastify: FastifyInstance,
-  lifecycle: Lifecycle,
-  options: ConnectionOptions,
-): void {
-  // Node sends `Connection: close` on the last allowed response itself.
-  if (options.maxRequests > 0) fastify.server.maxRequestsPerSocket = options.maxRequests;
+export function createConnectionPolicy(lifecycle: Lifecycle, options: ConnectionOptions): ConnectionPolicy {
   const maxAgeMs = options.maxAgeMs;
-  if (maxAgeMs > 0) {
-    fastify.server.on('connection', (socket: TimedSocket) => {
-      socket[kRecycleAt] = performance.now() + maxAgeMs;
-    });
-  }
-  fastify.server.prependListener(
-    'request',
-    function closeConnectionWhenDue(request: IncomingMessage, response: ServerResponse) {
+  const stamp = (socket: TimedSocket): void => {
+    socket[kRecycleAt] = performance.now() + maxAgeMs;
+  };
+  return {
+    attach(server) {
+      // Node sends `Connection: close` on the last allowed response itself.
+      if (options.maxRequests > 0) server.maxRequestsPerSocket = options.maxRequests;
+      if (maxAgeMs > 0) server.on('connection', stamp);
+    },
+    apply(request, response) {
       if (lifecycle.shuttingDown) {
         response.shouldKeepAlive = false;
       } else if (maxAgeMs > 0) {
@@ -42,5 +43,5 @@ export function registerConnectionPolicy(
         if (recycleAt !== undefined && performance.now() > recycleAt) response.shouldKeepAlive = false;
       }
     },
-  );
+  };
 }

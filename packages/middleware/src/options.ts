@@ -1,140 +1,65 @@
-import type { HTTPMethods } from 'fastify';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { Registry } from 'prom-client';
+import { type EnvironmentSettings, readEnvironment } from './environment.js';
+import { WarmscaleOptionError } from './errors.js';
 import type { ReadinessCheck, ReadinessCheckInput } from './readiness-checks.js';
-import type { WarmupStep, WarmupStepInput } from './warmup.js';
+import { SETTINGS, type SettingSection } from './settings.js';
+import { HTTP_METHODS, type HttpMethod, type WarmupStep, type WarmupStepInput } from './warmup.js';
 
-/** Options of the request metrics and the `/metrics` endpoint. */
-export interface MetricsOptionsInput {
-  /** Path of the Prometheus endpoint; `null` serves none (scrape `registry` yourself). @defaultValue `'/metrics'` */
-  readonly path?: string | null;
-  /** Name of the request counter the adapter rule and the HPA read. Must end in `_total`. @defaultValue `'httpserver_requests_total'` */
-  readonly requestsTotalName?: string;
-  /** Name of the request duration histogram. @defaultValue `'httpserver_request_duration_seconds'` */
-  readonly durationName?: string;
-  /** Histogram buckets in seconds (strictly increasing), or `false` for no histogram. @defaultValue `[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]` */
-  readonly durationBuckets?: readonly number[] | false;
-  /** Collect prom-client's default Node.js process metrics (through fastify-metrics). @defaultValue `true` */
-  readonly defaultMetrics?: boolean;
-  /** Attach `trace_id`/`span_id` exemplars of the active OpenTelemetry span to the counter (OpenMetrics only). @defaultValue `true` */
-  readonly exemplars?: boolean;
-  /** The one `route` label value shared by all requests that match no route. @defaultValue `'__unmatched__'` */
-  readonly unmatchedRoute?: string;
-  /** Further route templates (as registered, e.g. `'/internal/:id'`) whose requests are not counted. @defaultValue `[]` */
-  readonly excludeRoutes?: readonly string[];
-  /** Count the metrics endpoint, the probes and warm-up requests too (they inflate the QPS the HPA sees). @defaultValue `false` */
-  readonly countInternal?: boolean;
-}
+export { WarmscaleOptionError } from './errors.js';
+export { DEFAULT_DURATION_BUCKETS } from './settings.js';
 
-/** Options of the startup, readiness and liveness probes. */
-export interface ProbeOptionsInput {
-  /** @defaultValue `'/startupz'` */
-  readonly startupPath?: string;
-  /** @defaultValue `'/readyz'` */
-  readonly readinessPath?: string;
-  /** @defaultValue `'/livez'` */
-  readonly livenessPath?: string;
-  /** Serve the probes on this port instead of the application's (`null`: same port). @defaultValue `null` */
-  readonly port?: number | null;
-  /** Host of the separate probe port. @defaultValue `'0.0.0.0'` */
-  readonly host?: string;
-  /** Liveness turns 503 when the event loop stalled longer than this since the previous liveness probe; 0 never. @defaultValue `5000` */
-  readonly maxEventLoopDelayMs?: number;
-}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** The resolved values of one section of settings, typed from their declaration in settings.ts. */
+type Section<K extends SettingSection> = {
+  readonly [P in keyof (typeof SETTINGS)[K]]: (typeof SETTINGS)[K][P] extends TSchema
+    ? Readonly<Static<(typeof SETTINGS)[K][P]>>
+    : never;
+};
 
-/** Options of the warm-up that gates startup and readiness. */
-export interface WarmupOptionsInput {
-  /** Run the warm-up steps; `false` goes ready as soon as the server listens (the cold-start trap). @defaultValue `true` */
-  readonly enabled?: boolean;
-  /** Total time for all steps, from listen. Keep the startupProbe's failureThreshold x periodSeconds above it. @defaultValue `30000` */
-  readonly budgetMs?: number;
-  /** Steps run in order after the server listens; more can be added with `fastify.warmscale.addWarmupStep`. @defaultValue `[]` */
+/** Request metrics and the `/metrics` endpoint (documented in the README's settings table). */
+export type MetricsOptions = Section<'metrics'>;
+export type MetricsOptionsInput = Partial<MetricsOptions>;
+/** The startup, readiness and liveness probes. */
+export type ProbeOptions = Section<'probes'>;
+export type ProbeOptionsInput = Partial<ProbeOptions>;
+/** The warm-up that gates startup and readiness. */
+export type WarmupOptions = Section<'warmup'> & { readonly steps: readonly WarmupStep[] };
+export type WarmupOptionsInput = Partial<Section<'warmup'>> & {
+  /** Steps run in order after the server listens; more can be added with `addWarmupStep`. */
   readonly steps?: readonly WarmupStepInput[];
-}
-
-/** Options of the readiness checks (dependencies) behind `/readyz`. */
+};
+/** The readiness checks (dependencies) behind `/readyz`. */
 export interface ReadinessOptionsInput {
-  /** @defaultValue `[]` */
   readonly checks?: readonly ReadinessCheckInput[];
 }
-
-/** Options of the graceful shutdown. */
-export interface ShutdownOptionsInput {
-  /** Signals that start the graceful shutdown once the server listens; `[]` leaves signals alone. @defaultValue `['SIGTERM', 'SIGINT']` */
-  readonly signals?: readonly NodeJS.Signals[];
-  /** How long readiness is 503 while the server still serves, for endpoint removal to propagate. @defaultValue `5000` */
-  readonly delayMs?: number;
-  /** Longest wait for in-flight requests once the server stops accepting. @defaultValue `10000` */
-  readonly drainTimeoutMs?: number;
-  /** Overall deadline from the signal to exit (delay, drain and close hooks); past it the process exits 1. @defaultValue `20000` */
-  readonly timeoutMs?: number;
-  /** The pod's preStop sleep, which runs before the signal; only used for the budget check. @defaultValue `0` */
-  readonly preStopSleepSeconds?: number;
-  /** The pod's terminationGracePeriodSeconds; when given, start-up warns if preStop + timeoutMs exceed it. @defaultValue `undefined` */
-  readonly gracePeriodSeconds?: number;
+/** The graceful shutdown. */
+export type ShutdownOptions = Omit<Section<'shutdown'>, 'gracePeriodSeconds'> & {
+  readonly gracePeriodSeconds: number | undefined;
+  /** How the process exits at the end of the shutdown. */
+  readonly exit: (code: number) => void;
+};
+export type ShutdownOptionsInput = Partial<Section<'shutdown'>> & {
   /** How the process exits at the end of the shutdown (replace it in tests). @defaultValue `process.exit` */
   readonly exit?: (code: number) => void;
-}
+};
+/** Connection recycling, which lets scale-out spread keep-alive traffic. */
+export type ConnectionOptions = Section<'connections'>;
+export type ConnectionOptionsInput = Partial<ConnectionOptions>;
 
-/** Options of connection recycling, which lets scale-out spread keep-alive traffic. */
-export interface ConnectionOptionsInput {
-  /** Close a keep-alive connection after this many requests; 0 never. @defaultValue `1000` */
-  readonly maxRequests?: number;
-  /** Close a keep-alive connection at its first response after this age; 0 never. @defaultValue `30000` */
-  readonly maxAgeMs?: number;
-}
-
-/** Options of `@warmscale/middleware`; every field is optional. */
+/** Options of `@warmscale/middleware`; every field is optional, and the `WARMSCALE_*` variables set the defaults. */
 export interface WarmscaleOptionsInput {
-  /** Registry for every metric of the plugin. @defaultValue a new `Registry` per plugin instance */
+  /** Registry for every metric. @defaultValue a new `Registry` per instance */
   readonly registry?: Registry;
+  /** Where the `WARMSCALE_*` variables are read from. @defaultValue `process.env` */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly metrics?: MetricsOptionsInput;
   readonly probes?: ProbeOptionsInput;
   readonly warmup?: WarmupOptionsInput;
   readonly readiness?: ReadinessOptionsInput;
   readonly shutdown?: ShutdownOptionsInput;
   readonly connections?: ConnectionOptionsInput;
-}
-
-export interface MetricsOptions {
-  readonly path: string | null;
-  readonly requestsTotalName: string;
-  readonly durationName: string;
-  readonly durationBuckets: readonly number[] | false;
-  readonly defaultMetrics: boolean;
-  readonly exemplars: boolean;
-  readonly unmatchedRoute: string;
-  readonly excludeRoutes: readonly string[];
-  readonly countInternal: boolean;
-}
-
-export interface ProbeOptions {
-  readonly startupPath: string;
-  readonly readinessPath: string;
-  readonly livenessPath: string;
-  readonly port: number | null;
-  readonly host: string;
-  readonly maxEventLoopDelayMs: number;
-}
-
-export interface WarmupOptions {
-  readonly enabled: boolean;
-  readonly budgetMs: number;
-  readonly steps: readonly WarmupStep[];
-}
-
-export interface ShutdownOptions {
-  readonly signals: readonly NodeJS.Signals[];
-  readonly delayMs: number;
-  readonly drainTimeoutMs: number;
-  readonly timeoutMs: number;
-  readonly preStopSleepSeconds: number;
-  readonly gracePeriodSeconds: number | undefined;
-  readonly exit: (code: number) => void;
-}
-
-export interface ConnectionOptions {
-  readonly maxRequests: number;
-  readonly maxAgeMs: number;
 }
 
 /** The options with every default resolved and every relation checked. */
@@ -146,13 +71,6 @@ export interface WarmscaleOptions {
   readonly readiness: { readonly checks: readonly ReadinessCheck[] };
   readonly shutdown: ShutdownOptions;
   readonly connections: ConnectionOptions;
-}
-
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** Thrown for an invalid option; the message names the option path and what was expected. */
-export class WarmscaleOptionError extends TypeError {
-  override name = 'WarmscaleOptionError';
 }
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -179,37 +97,42 @@ function section(option: string, value: unknown, known: readonly string[]): Reco
   return value as Record<string, unknown>;
 }
 
-function boolean(option: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') fail(option, 'a boolean', value);
-  return value;
-}
-
-/** A URL path such as `/metrics`: leading slash, no query, no whitespace. */
-function path(option: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\/[^\s?#]*$/.test(value)) fail(option, 'a path starting with "/"', value);
-  return value;
-}
-
-function metricName(option: string, value: unknown, fallback: string, suffix = ''): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(value) || !value.endsWith(suffix)) {
-    fail(option, `a Prometheus metric name${suffix ? ` ending in "${suffix}"` : ''}`, value);
+/** Checks one value against its declared schema; arrays are checked item by item, so the message names the item. */
+function check(name: string, schema: TSchema, value: unknown): void {
+  if (Array.isArray(value)) {
+    const items = (Array.isArray(schema.anyOf) ? (schema.anyOf as TSchema[]).find((s) => s.type === 'array') : schema)
+      ?.items as TSchema | undefined;
+    if (items?.expected !== undefined) {
+      for (const [i, item] of value.entries())
+        if (!Value.Check(items, item)) fail(`${name}[${i}]`, items.expected, item);
+    }
   }
-  return value;
+  if (!Value.Check(schema, value)) fail(name, String(schema.expected), value);
 }
 
-function integer(option: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(option, `an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`, value);
+/**
+ * Resolves the declared settings of one section: a value passed in code wins over its `WARMSCALE_*` variable, which
+ * wins over the declared default. `names` receives, per option path, the name to use in messages (the variable's
+ * when the value came from the environment).
+ */
+function settingsOf<K extends SettingSection>(
+  name: K,
+  given: Record<string, unknown>,
+  env: EnvironmentSettings,
+  names: Map<string, string>,
+): Mutable<Section<K>> {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(SETTINGS[name] as Record<string, TSchema>)) {
+    const path = `${name}.${key}`;
+    const fromEnv = env.values[name]?.[key];
+    const source = given[key] !== undefined ? path : fromEnv !== undefined ? (env.sources.get(path) ?? path) : path;
+    const value =
+      given[key] !== undefined ? given[key] : fromEnv !== undefined ? fromEnv : structuredClone(schema.default);
+    if (value !== undefined) check(source, schema, value);
+    names.set(path, source);
+    resolved[key] = Array.isArray(value) ? Object.freeze(value) : value;
   }
-  return value;
-}
-
-function optionalInteger(option: string, value: unknown, min: number): number | undefined {
-  return value === undefined ? undefined : integer(option, value, 0, min);
+  return resolved as Mutable<Section<K>>;
 }
 
 function fn<T>(option: string, value: unknown, fallback?: T): T {
@@ -218,30 +141,28 @@ function fn<T>(option: string, value: unknown, fallback?: T): T {
   return value as T;
 }
 
+function integer(option: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min)
+    fail(option, `an integer from ${min}`, value);
+  return value;
+}
+
+function optionalInteger(option: string, value: unknown, min: number): number | undefined {
+  return value === undefined ? undefined : integer(option, value, 0, min);
+}
+
+function boolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') fail(option, 'a boolean', value);
+  return value;
+}
+
 function labelValue(option: string, value: unknown, fallback: string): string {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || value.length === 0) fail(option, 'a non-empty string', value);
   return value;
 }
-
-function buckets(option: string, value: unknown): readonly number[] | false {
-  if (value === undefined) return DEFAULT_DURATION_BUCKETS;
-  if (value === false) return false;
-  const valid =
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((b, i) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > value[i - 1]));
-  if (!valid) fail(option, 'false or a non-empty, strictly increasing array of positive seconds', value);
-  return Object.freeze([...(value as number[])]);
-}
-
-function routeList(option: string, value: unknown): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) fail(option, 'an array of route paths', value);
-  return Object.freeze(value.map((route, i) => path(`${option}[${i}]`, route, '')));
-}
-
-const HTTP_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
 function statuses(option: string, value: unknown): readonly number[] {
   if (value === undefined) return [200];
@@ -283,7 +204,7 @@ export function resolveWarmupStep(input: unknown, option: string): WarmupStep {
     'payload',
   ]);
   const method = request.method ?? 'GET';
-  if (typeof method !== 'string' || !HTTP_METHODS.includes(method)) {
+  if (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method)) {
     fail(`${option}.inject.method`, `one of ${HTTP_METHODS.join(', ')}`, method);
   }
   const url = request.url;
@@ -298,7 +219,7 @@ export function resolveWarmupStep(input: unknown, option: string): WarmupStep {
   return {
     kind: 'inject',
     name: step.name === undefined ? `${method} ${url}` : labelValue(`${option}.name`, step.name, ''),
-    request: { ...(request as InjectRequest), method: method as HTTPMethods, url },
+    request: { ...(request as InjectRequest), method: method as HttpMethod, url },
     times: integer(`${option}.times`, step.times, 1, 1),
     concurrency: integer(`${option}.concurrency`, step.concurrency, 1, 1),
     expectStatus: statuses(`${option}.expectStatus`, step.expectStatus),
@@ -333,12 +254,19 @@ function list(option: string, value: unknown): readonly unknown[] {
   return value;
 }
 
-const SIGNALS: readonly string[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
+const CODE_ONLY = {
+  warmup: ['steps'],
+  shutdown: ['exit'],
+} as const;
 
-/** Validates every option at register time and resolves the defaults. */
+/**
+ * Validates every option (and every `WARMSCALE_*` variable of `input.env`, default `process.env`) and resolves the
+ * defaults. Messages name the option path, or the variable when the value came from the environment.
+ */
 export function resolveOptions(input: WarmscaleOptionsInput | undefined): WarmscaleOptions {
   const top = section('options', input, [
     'registry',
+    'env',
     'metrics',
     'probes',
     'warmup',
@@ -353,55 +281,28 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
       top.registry,
     );
   }
-  const m = section('metrics', top.metrics, [
-    'path',
-    'requestsTotalName',
-    'durationName',
-    'durationBuckets',
-    'defaultMetrics',
-    'exemplars',
-    'unmatchedRoute',
-    'excludeRoutes',
-    'countInternal',
-  ]);
-  const metrics: MetricsOptions = {
-    path: m.path === null ? null : path('metrics.path', m.path, '/metrics'),
-    requestsTotalName: metricName(
-      'metrics.requestsTotalName',
-      m.requestsTotalName,
-      'httpserver_requests_total',
-      '_total',
-    ),
-    durationName: metricName('metrics.durationName', m.durationName, 'httpserver_request_duration_seconds'),
-    durationBuckets: buckets('metrics.durationBuckets', m.durationBuckets),
-    defaultMetrics: boolean('metrics.defaultMetrics', m.defaultMetrics, true),
-    exemplars: boolean('metrics.exemplars', m.exemplars, true),
-    unmatchedRoute: labelValue('metrics.unmatchedRoute', m.unmatchedRoute, '__unmatched__'),
-    excludeRoutes: routeList('metrics.excludeRoutes', m.excludeRoutes),
-    countInternal: boolean('metrics.countInternal', m.countInternal, false),
-  };
+  if (top.env !== undefined && (typeof top.env !== 'object' || top.env === null)) fail('env', 'an object', top.env);
+  const env = readEnvironment((top.env as Record<string, string | undefined> | undefined) ?? process.env);
+  const names = new Map<string, string>();
+  const name = (path: string): string => names.get(path) ?? path;
+  const given = (key: SettingSection): Record<string, unknown> =>
+    section(key, top[key], [
+      ...Object.keys(SETTINGS[key]),
+      ...((CODE_ONLY as Record<string, readonly string[]>)[key] ?? []),
+    ]);
+
+  const metrics = settingsOf('metrics', given('metrics'), env, names);
+  const buckets = metrics.durationBuckets;
+  if (buckets !== false && !buckets.every((b, i) => i === 0 || b > (buckets[i - 1] as number))) {
+    fail(name('metrics.durationBuckets'), String(SETTINGS.metrics.durationBuckets.expected), buckets);
+  }
   if (metrics.durationName === metrics.requestsTotalName) {
     throw new WarmscaleOptionError(
-      `metrics.durationName must differ from metrics.requestsTotalName (both ${JSON.stringify(metrics.durationName)})`,
+      `${name('metrics.durationName')} must differ from ${name('metrics.requestsTotalName')} (both ${JSON.stringify(metrics.durationName)})`,
     );
   }
 
-  const p = section('probes', top.probes, [
-    'startupPath',
-    'readinessPath',
-    'livenessPath',
-    'port',
-    'host',
-    'maxEventLoopDelayMs',
-  ]);
-  const probes: ProbeOptions = {
-    startupPath: path('probes.startupPath', p.startupPath, '/startupz'),
-    readinessPath: path('probes.readinessPath', p.readinessPath, '/readyz'),
-    livenessPath: path('probes.livenessPath', p.livenessPath, '/livez'),
-    port: p.port === null || p.port === undefined ? null : integer('probes.port', p.port, 0, 0, 65535),
-    host: labelValue('probes.host', p.host, '0.0.0.0'),
-    maxEventLoopDelayMs: integer('probes.maxEventLoopDelayMs', p.maxEventLoopDelayMs, 5000, 0),
-  };
+  const probes = settingsOf('probes', given('probes'), env, names);
   const paths = [probes.startupPath, probes.readinessPath, probes.livenessPath, metrics.path];
   for (const [i, a] of paths.entries()) {
     if (a !== null && paths.indexOf(a) !== i) {
@@ -409,59 +310,33 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     }
   }
 
-  const w = section('warmup', top.warmup, ['enabled', 'budgetMs', 'steps']);
+  const w = given('warmup');
   const warmup: WarmupOptions = {
-    enabled: boolean('warmup.enabled', w.enabled, true),
-    budgetMs: integer('warmup.budgetMs', w.budgetMs, 30000, 1),
+    ...settingsOf('warmup', w, env, names),
     steps: Object.freeze(list('warmup.steps', w.steps).map((step, i) => resolveWarmupStep(step, `warmup.steps[${i}]`))),
   };
 
   const r = section('readiness', top.readiness, ['checks']);
   const checks = list('readiness.checks', r.checks).map((c, i) => readinessCheck(c, `readiness.checks[${i}]`));
-  for (const [i, check] of checks.entries()) {
-    if (checks.findIndex((c) => c.name === check.name) !== i) {
-      fail(`readiness.checks[${i}].name`, 'unique', check.name);
-    }
+  for (const [i, c] of checks.entries()) {
+    if (checks.findIndex((other) => other.name === c.name) !== i) fail(`readiness.checks[${i}].name`, 'unique', c.name);
   }
 
-  const d = section('shutdown', top.shutdown, [
-    'signals',
-    'delayMs',
-    'drainTimeoutMs',
-    'timeoutMs',
-    'preStopSleepSeconds',
-    'gracePeriodSeconds',
-    'exit',
-  ]);
-  const signals = d.signals ?? ['SIGTERM', 'SIGINT'];
-  if (!Array.isArray(signals) || !signals.every((sig) => SIGNALS.includes(sig))) {
-    fail('shutdown.signals', `an array of ${SIGNALS.join(', ')}`, signals);
-  }
+  const d = given('shutdown');
   const shutdown: ShutdownOptions = {
-    signals: Object.freeze([...(signals as NodeJS.Signals[])]),
-    delayMs: integer('shutdown.delayMs', d.delayMs, 5000, 0),
-    drainTimeoutMs: integer('shutdown.drainTimeoutMs', d.drainTimeoutMs, 10000, 0),
-    timeoutMs: integer('shutdown.timeoutMs', d.timeoutMs, 20000, 1),
-    preStopSleepSeconds: integer('shutdown.preStopSleepSeconds', d.preStopSleepSeconds, 0, 0),
-    gracePeriodSeconds: optionalInteger('shutdown.gracePeriodSeconds', d.gracePeriodSeconds, 0),
+    ...settingsOf('shutdown', d, env, names),
     exit: fn('shutdown.exit', d.exit, (code: number) => process.exit(code)),
   };
   if (shutdown.delayMs > shutdown.timeoutMs) {
     throw new WarmscaleOptionError(
-      `shutdown.delayMs must be <= shutdown.timeoutMs (got ${shutdown.delayMs} > ${shutdown.timeoutMs})`,
+      `${name('shutdown.delayMs')} must be <= ${name('shutdown.timeoutMs')} (got ${shutdown.delayMs} > ${shutdown.timeoutMs})`,
     );
   }
   if (shutdown.delayMs + shutdown.drainTimeoutMs > shutdown.timeoutMs) {
     throw new WarmscaleOptionError(
-      `shutdown.delayMs + shutdown.drainTimeoutMs must be <= shutdown.timeoutMs (got ${shutdown.delayMs} + ${shutdown.drainTimeoutMs} > ${shutdown.timeoutMs})`,
+      `${name('shutdown.delayMs')} + ${name('shutdown.drainTimeoutMs')} must be <= ${name('shutdown.timeoutMs')} (got ${shutdown.delayMs} + ${shutdown.drainTimeoutMs} > ${shutdown.timeoutMs})`,
     );
   }
-
-  const c = section('connections', top.connections, ['maxRequests', 'maxAgeMs']);
-  const connections: ConnectionOptions = {
-    maxRequests: integer('connections.maxRequests', c.maxRequests, 1000, 0),
-    maxAgeMs: integer('connections.maxAgeMs', c.maxAgeMs, 30000, 0),
-  };
 
   return {
     registry: (top.registry as Registry | undefined) ?? new Registry(),
@@ -470,6 +345,6 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     warmup,
     readiness: { checks: Object.freeze(checks) },
     shutdown,
-    connections,
+    connections: settingsOf('connections', given('connections'), env, names),
   };
 }

@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
 import type { Lifecycle } from './lifecycle.js';
 import type { ProbeOptions } from './options.js';
 import type { CheckResult, ReadinessChecks } from './readiness-checks.js';
@@ -84,9 +83,10 @@ export function createProbes(
   };
 }
 
-type ProbeHandler = () => ProbeResponse | Promise<ProbeResponse>;
+export type ProbeHandler = () => ProbeResponse | Promise<ProbeResponse>;
 
-function probeTable(probes: Probes, options: ProbeOptions): ReadonlyArray<[string, ProbeHandler]> {
+/** The probe paths and what answers each. */
+export function probeRoutes(probes: Probes, options: ProbeOptions): ReadonlyArray<readonly [string, ProbeHandler]> {
   return [
     [options.startupPath, probes.startup],
     [options.readinessPath, probes.readiness],
@@ -94,29 +94,30 @@ function probeTable(probes: Probes, options: ProbeOptions): ReadonlyArray<[strin
   ];
 }
 
-/** Serves the probes as routes of the application itself (the default: same port, same process health). */
-export function registerProbeRoutes(fastify: FastifyInstance, probes: Probes, options: ProbeOptions): void {
-  for (const [path, handler] of probeTable(probes, options)) {
-    fastify.get(path, { logLevel: 'warn' }, async function serveProbe(_request, reply) {
-      const { status, body } = await handler();
-      reply.code(status).header('cache-control', 'no-store');
-      return body;
-    });
-  }
+/** Answers one probe on a Node response: its status, `no-store`, and the JSON body. */
+export async function writeProbe(handler: ProbeHandler, response: ServerResponse): Promise<void> {
+  const { status, body } = await handler();
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  response.end(JSON.stringify(body));
+}
+
+/** The path of a request URL, without its query. */
+export function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }
 
 /** Serves the probes on a separate port (`probes.port`), outside the application's routes and hooks. */
 export function createProbeServer(probes: Probes, options: ProbeOptions): Server {
-  const handlers = new Map(probeTable(probes, options));
-  return createServer(async (request, response) => {
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
-    const handler = request.method === 'GET' || request.method === 'HEAD' ? handlers.get(path) : undefined;
+  const handlers = new Map(probeRoutes(probes, options));
+  return createServer(function serveProbePort(request: IncomingMessage, response: ServerResponse) {
+    const handler =
+      request.method === 'GET' || request.method === 'HEAD' ? handlers.get(pathOf(request.url)) : undefined;
     if (handler === undefined) {
       response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not Found"}');
       return;
     }
-    const { status, body } = await handler();
-    response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-    response.end(JSON.stringify(body));
+    void writeProbe(handler, response);
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Metric } from 'prom-client';
 import { recordTraceExemplar } from './exemplars.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -18,32 +18,39 @@ export interface RequestMetrics {
 export interface RequestAccounting {
   /** Route templates never counted (probes, the metrics endpoint, `metrics.excludeRoutes`). */
   readonly excludedRoutes: ReadonlySet<string>;
-  /** True for a request the plugin itself made (warm-up). */
-  readonly isInternal: (request: FastifyRequest) => boolean;
+  /** True for a request the middleware itself made (warm-up), told by its headers. */
+  readonly isInternal: (headers: IncomingHttpHeaders) => boolean;
   /** Tells when shutdown started. */
   readonly lifecycle: Lifecycle;
   /** Called for each counted request that arrived after the shutdown signal. */
   readonly onRequestAfterSignal: () => void;
 }
 
+/** The request metrics and the one function every adapter calls per response. */
+export interface RequestRecorder extends RequestMetrics {
+  /**
+   * Counts one response. `route` is the matched route template, undefined when no route matched; `elapsedMs` is
+   * undefined for a request whose client left first: it is counted as 499 and has no duration.
+   */
+  record(
+    headers: IncomingHttpHeaders,
+    method: string,
+    route: string | undefined,
+    status: number,
+    elapsedMs: number | undefined,
+  ): void;
+}
+
 /** nginx's "client closed request": the client went away before a response could be sent. */
 export const CLIENT_CLOSED_REQUEST = '499';
-const CLIENT_CLOSED_REQUEST_CODE = 499;
-
-const kRecorded = Symbol('warmscale.recorded');
-
-type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
+export const CLIENT_CLOSED_REQUEST_CODE = 499;
 
 /**
- * Registers `httpserver_requests_total{method,route,status}` (and the duration histogram) and the hooks that feed
- * them. One `onResponse` hook does the work on the hot path; an `onRequestAbort` hook counts requests whose client
- * left before the response (they are real load, so a QPS autoscaler must see them).
+ * Registers `httpserver_requests_total{method,route,status}` (and the duration histogram) and returns the recorder
+ * that feeds them. The adapters call it once per response, and once for a request whose client left first (it is
+ * real load, so a QPS autoscaler must see it).
  */
-export function registerRequestMetrics(
-  fastify: FastifyInstance,
-  options: WarmscaleOptions,
-  accounting: RequestAccounting,
-): RequestMetrics {
+export function createRequestMetrics(options: WarmscaleOptions, accounting: RequestAccounting): RequestRecorder {
   const { registry, metrics: opts } = options;
   const histogram = opts.durationBuckets !== false;
   const table = new RequestTable(opts.durationBuckets === false ? [] : opts.durationBuckets);
@@ -68,17 +75,22 @@ export function registerRequestMetrics(
   const unmatched = opts.unmatchedRoute;
   const { excludedRoutes, isInternal, lifecycle, onRequestAfterSignal } = accounting;
 
-  /** `elapsedMs` is undefined for an aborted request: it has no response, so no duration either. */
-  function record(request: FastifyRequest, status: number, elapsedMs: number | undefined): void {
+  function record(
+    headers: IncomingHttpHeaders,
+    method: string,
+    matched: string | undefined,
+    status: number,
+    elapsedMs: number | undefined,
+  ): void {
     let route: string;
-    if (request.is404) {
+    if (matched === undefined) {
       route = unmatched;
     } else {
-      route = request.routeOptions.url ?? unmatched;
+      route = matched;
       if (excludedRoutes.has(route)) return;
     }
-    if (isInternal(request)) return;
-    const series = table.series(request.method, route);
+    if (isInternal(headers)) return;
+    const series = table.series(method, route);
     const counter = table.counter(series, status);
     counter.value++;
     if (histogram && elapsedMs !== undefined) table.observe(series, elapsedMs / 1000);
@@ -89,15 +101,5 @@ export function registerRequestMetrics(
     }
   }
 
-  fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
-    if ((request as TrackedRequest)[kRecorded] !== true) record(request, reply.statusCode, reply.elapsedTime);
-    done();
-  });
-  fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
-    // The handler may still reply later; the flag keeps onResponse from counting the request twice.
-    (request as TrackedRequest)[kRecorded] = true;
-    record(request, CLIENT_CLOSED_REQUEST_CODE, undefined);
-    done();
-  });
-  return { requests, duration };
+  return { requests, duration, record };
 }

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { Server } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logger.js';
 import type { ShutdownOptions } from './options.js';
 import { LifecycleState } from './states.js';
 
@@ -14,23 +15,59 @@ export interface Shutdown {
   readonly requestsAfterSignal: Counter;
 }
 
+/** What a framework adapter provides to the shutdown. */
+export interface ShutdownHost {
+  readonly log: Logger;
+  /** The application's Node server, whose connections are cut at the drain timeout. */
+  server(): Server | undefined;
+  /** Stops accepting, waits for in-flight requests, then runs the application's close hooks. */
+  close(): Promise<void>;
+}
+
+/**
+ * One process listener per signal, shared by every instance in the process (tests build many; a listener each would
+ * trip Node's MaxListenersExceededWarning). The handlers run in the order they were installed.
+ */
+const signalHandlers = new Map<NodeJS.Signals, Set<(signal: NodeJS.Signals) => void>>();
+
+function dispatchSignal(signal: NodeJS.Signals): void {
+  for (const handler of signalHandlers.get(signal) ?? []) handler(signal);
+}
+
+function onSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void {
+  let handlers = signalHandlers.get(signal);
+  if (handlers === undefined) {
+    handlers = new Set();
+    signalHandlers.set(signal, handlers);
+    process.on(signal, dispatchSignal);
+  }
+  handlers.add(handler);
+}
+
+function offSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void {
+  const handlers = signalHandlers.get(signal);
+  if (handlers === undefined || !handlers.delete(handler) || handlers.size > 0) return;
+  signalHandlers.delete(signal);
+  process.removeListener(signal, dispatchSignal);
+}
+
 /**
  * The drain sequence, under one overall deadline:
  * 1. readiness turns 503 at once (Kubernetes removes the pod from the Service endpoints, which takes a while to reach
  *    kube-proxy, ingresses and load balancers), responses carry `Connection: close`, and every request is still
  *    served, for `delayMs`;
- * 2. `fastify.close()`: stop accepting, let in-flight requests finish for at most `drainTimeoutMs` (then their
- *    connections are cut), then the application's `onClose` hooks run;
+ * 2. the adapter's `close()`: stop accepting, let in-flight requests finish for at most `drainTimeoutMs` (then their
+ *    connections are cut), then the application's close hooks run;
  * 3. exit 0, or exit 1 past `timeoutMs` or on a second signal.
  * Fastify's own `close()` answers 503 to new requests at once, which is why it is not called at the signal.
  */
 export function createShutdown(
-  fastify: FastifyInstance,
+  host: ShutdownHost,
   lifecycle: Lifecycle,
   registry: Registry,
   options: ShutdownOptions,
 ): Shutdown {
-  const log = fastify.log;
+  const log = host.log;
   const requestsAfterSignal = new Counter({
     name: 'warmscale_shutdown_requests_total',
     help: 'Requests that arrived after the shutdown signal; many near the end of the delay mean endpoint removal is slower than shutdown.delayMs',
@@ -63,10 +100,10 @@ export function createShutdown(
     log.info({ drainTimeoutMs: options.drainTimeoutMs }, 'no longer accepting; draining in-flight requests');
     const drain = setTimeout(() => {
       log.warn({ drainTimeoutMs: options.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
-      fastify.server.closeAllConnections();
+      host.server()?.closeAllConnections();
     }, options.drainTimeoutMs);
     try {
-      await fastify.close();
+      await host.close();
     } catch (error) {
       log.error({ err: error }, 'closing failed');
       clearTimeout(deadline);
@@ -80,7 +117,7 @@ export function createShutdown(
     exit(0);
   }
 
-  const onSignal = (signal: NodeJS.Signals): void => {
+  const handleSignal = (signal: NodeJS.Signals): void => {
     void start(signal);
   };
 
@@ -88,10 +125,10 @@ export function createShutdown(
     start,
     requestsAfterSignal,
     installSignalHandlers() {
-      for (const signal of options.signals) process.on(signal, onSignal);
+      for (const signal of options.signals) onSignal(signal, handleSignal);
     },
     removeSignalHandlers() {
-      for (const signal of options.signals) process.removeListener(signal, onSignal);
+      for (const signal of options.signals) offSignal(signal, handleSignal);
     },
   };
 }

@@ -1,14 +1,21 @@
 import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from './logger.js';
 
-/** A request replayed during warm-up, through `fastify.inject` (routing, validation, handler, serialization). */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/**
+ * A request replayed during warm-up through the application (routing, validation, handler, serialization): with
+ * Fastify's `inject`, or `light-my-request` on the Express or node:http handler; `transport: 'loopback'` sends it over
+ * real HTTP instead.
+ */
 export interface InjectWarmupStepInput {
   /** Shown in logs and probe bodies. @defaultValue `'<METHOD> <url>'` */
   readonly name?: string;
   readonly inject: {
-    readonly method?: HTTPMethods;
+    readonly method?: HttpMethod;
     readonly url: string;
     readonly headers?: Readonly<Record<string, string>>;
     readonly payload?: string | Readonly<Record<string, unknown>>;
@@ -31,9 +38,14 @@ export interface InjectWarmupStepInput {
 export interface FunctionWarmupStepInput {
   readonly name: string;
   /** `signal` aborts when the step times out or the budget runs out. */
-  readonly run: (context: { readonly signal: AbortSignal; readonly fastify: FastifyInstance }) => unknown;
+  readonly run: (context: WarmupContext) => unknown;
   readonly timeoutMs?: number;
   readonly critical?: boolean;
+}
+
+/** What a function step receives; the Fastify plugin adds `fastify`. */
+export interface WarmupContext {
+  readonly signal: AbortSignal;
 }
 
 export type WarmupStepInput = InjectWarmupStepInput | FunctionWarmupStepInput;
@@ -42,7 +54,7 @@ export type WarmupStep =
   | {
       readonly kind: 'inject';
       readonly name: string;
-      readonly request: InjectWarmupStepInput['inject'] & { readonly method: HTTPMethods };
+      readonly request: WarmupRequest;
       readonly times: number;
       readonly concurrency: number;
       readonly expectStatus: readonly number[];
@@ -70,8 +82,22 @@ export interface WarmupProgress {
 /** Header that marks the plugin's own warm-up requests; its value is a per-process secret so clients cannot forge it. */
 export const WARMUP_HEADER = 'x-warmscale-warmup';
 
+/** A warm-up request, resolved. */
+export type WarmupRequest = InjectWarmupStepInput['inject'] & { readonly method: HttpMethod };
+
+/** What a framework adapter provides to run the warm-up. */
+export interface WarmupHost {
+  readonly log: Logger;
+  /** Sends one request through the application in process; resolves with the response status. */
+  inject(request: WarmupRequest & { readonly headers: Readonly<Record<string, string>> }): Promise<number>;
+  /** The address the server listens on (for `transport: 'loopback'`). */
+  address(): AddressInfo;
+  /** Extra fields of the function steps' context (the Fastify plugin passes `fastify`). */
+  readonly context: object;
+}
+
 export interface WarmupRun {
-  readonly fastify: FastifyInstance;
+  readonly host: WarmupHost;
   readonly steps: readonly WarmupStep[];
   readonly budgetMs: number;
   readonly token: string;
@@ -107,7 +133,8 @@ class StepTimeout extends Error {}
  * step succeeded; a non-critical failure is logged and skipped.
  */
 export async function runWarmup(run: WarmupRun): Promise<boolean> {
-  const { fastify, steps, budgetMs, progress, metrics } = run;
+  const { host, steps, budgetMs, progress, metrics } = run;
+  const log = host.log;
   const started = performance.now();
   const deadline = started + budgetMs;
   let ok = true;
@@ -120,16 +147,16 @@ export async function runWarmup(run: WarmupRun): Promise<boolean> {
     metrics.steps.inc({ outcome: outcome.kind });
     if (outcome.kind === 'succeeded') {
       progress.done++;
-      fastify.log.info({ step: step.name, elapsedMs: progress.elapsedMs }, 'warm-up step done');
+      log.info({ step: step.name, elapsedMs: progress.elapsedMs }, 'warm-up step done');
       continue;
     }
     progress.failed.push(step.name);
     const detail = { step: step.name, critical: step.critical, error: outcome.error };
     if (!step.critical) {
-      fastify.log.warn(detail, 'non-critical warm-up step failed; warm-up goes on');
+      log.warn(detail, 'non-critical warm-up step failed; warm-up goes on');
       continue;
     }
-    fastify.log.error(detail, 'critical warm-up step failed');
+    log.error(detail, 'critical warm-up step failed');
     ok = false;
     break;
   }
@@ -154,7 +181,7 @@ async function runStep(run: WarmupRun, step: WarmupStep, timeoutMs: number): Pro
   try {
     const work =
       step.kind === 'function'
-        ? Promise.resolve(step.run({ signal: controller.signal, fastify: run.fastify }))
+        ? Promise.resolve(step.run({ ...run.host.context, signal: controller.signal }))
         : replay(run, step, controller.signal);
     await Promise.race([work, timedOut]);
     return { kind: 'succeeded' };
@@ -188,25 +215,15 @@ async function replay(run: WarmupRun, step: Extract<WarmupStep, { kind: 'inject'
   }
 }
 
-type Sender = ((request: Extract<WarmupStep, { kind: 'inject' }>['request']) => Promise<number>) & {
-  close?: () => void;
-};
+type Sender = ((request: WarmupRequest) => Promise<number>) & { close?: () => void };
 
-function injectSender({ fastify, token }: WarmupRun): Sender {
-  return async (request) => {
-    const response = await fastify.inject({
-      method: request.method,
-      url: request.url,
-      headers: { ...request.headers, [WARMUP_HEADER]: token },
-      ...(request.payload === undefined ? {} : { payload: request.payload }),
-    });
-    return response.statusCode;
-  };
+function injectSender({ host, token }: WarmupRun): Sender {
+  return (request) => host.inject({ ...request, headers: { ...request.headers, [WARMUP_HEADER]: token } });
 }
 
 /** Sends over a keep-alive socket to the server's own listening address (loopback when bound to all interfaces). */
-function loopbackSender({ fastify, token }: WarmupRun): Sender {
-  const address = fastify.server.address() as AddressInfo;
+function loopbackSender({ host: warmupHost, token }: WarmupRun): Sender {
+  const address = warmupHost.address();
   const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '::1' : address.address;
   const agent = new Agent({ keepAlive: true });
   const send: Sender = (request) =>

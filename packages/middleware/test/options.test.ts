@@ -17,7 +17,7 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
   [
     'an unknown top-level key',
     { metric: {} },
-    'options.metric is not an option (known: registry, metrics, probes, warmup, readiness, shutdown, connections)',
+    'options.metric is not an option (known: registry, env, metrics, probes, warmup, readiness, shutdown, connections)',
   ],
   [
     'an unknown metrics key',

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
+import { createExposition } from './exposition.js';
+import { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type WarmscaleOptionsInput } from './options.js';
+import { createProbeServer, createProbes, type ProbeHandler, type Probes, probeRoutes } from './probes.js';
+import { ReadinessChecks } from './readiness-checks.js';
+import { createRequestMetrics, type RequestMetrics, type RequestRecorder } from './request-metrics.js';
+import { SETTING_LIST } from './settings.js';
+import { createShutdown } from './shutdown.js';
+import { LifecycleState } from './states.js';
+import {
+  createWarmupMetrics,
+  runWarmup,
+  WARMUP_HEADER,
+  type WarmupProgress,
+  type WarmupRequest,
+  type WarmupStep,
+  type WarmupStepInput,
+} from './warmup.js';
+
+/** What every adapter exposes: as `fastify.warmscale`, or as the object the Express and node:http adapters return. */
+export interface Warmscale {
+  /** The registry holding every metric (add your own metrics to it). */
+  readonly registry: Registry;
+  /** The request counter and histogram. */
+  readonly metrics: RequestMetrics;
+  /**
+   * The registry as `/metrics` serves it: Prometheus text, or OpenMetrics with exemplars. Same output as
+   * `registry.metrics()`, several times cheaper, and safe to mix formats (see exposition.ts).
+   */
+  metricsText(openMetrics?: boolean): Promise<string>;
+  /** The lifecycle: `state`, `ready`, `drainingSignal`, the `state` and `draining` events, `markBroken()`. */
+  readonly lifecycle: Lifecycle;
+  /** Adds a warm-up step; only before the server listens. */
+  addWarmupStep(step: WarmupStepInput): void;
+  /** The separate probe server when `probes.port` is set (its `address()` tells the port picked for 0). */
+  readonly probeServer: Server | undefined;
+  /** Starts the graceful shutdown, as a shutdown signal would. */
+  shutdown(reason?: string): Promise<void>;
+  /** The resolved options. */
+  readonly options: WarmscaleOptions;
+}
+
+/** What a framework adapter tells the core: how to reach, warm up and close the application. */
+export interface WarmscaleHost {
+  readonly log: Logger;
+  /** Sends one warm-up request through the application in process; resolves with its status. */
+  inject(request: WarmupRequest & { readonly headers: Readonly<Record<string, string>> }): Promise<number>;
+  /** The application's listening Node server. */
+  server(): Server | undefined;
+  /** Stops accepting, waits for in-flight requests, runs the application's close hooks. */
+  close(): Promise<void>;
+  /** Extra fields of the warm-up function steps' context. */
+  readonly context: object;
+}
+
+/** The framework-agnostic runtime behind every adapter. */
+export interface WarmscaleCore extends Warmscale {
+  readonly recorder: RequestRecorder;
+  readonly connections: ConnectionPolicy;
+  /** Probe routes served on the application's port (none when `probes.port` is set). */
+  readonly mainPortProbes: ReadonlyArray<readonly [string, ProbeHandler]>;
+  /** Opens the separate probe port, if any; call before the application listens, so a port clash fails the start. */
+  open(): Promise<void>;
+  /** Call once the application listens: installs the signal handlers and runs the warm-up. */
+  start(): void;
+  /** Call when the application starts closing. */
+  closing(): void;
+  /** Call when the application has closed: stops timers, closes the probe port. */
+  closed(): Promise<void>;
+}
+
+/**
+ * Builds the lifecycle, metrics, probes, warm-up, shutdown and connection policy from the options. It knows no
+ * framework: each adapter maps its framework onto `host` and the `WarmscaleCore` calls.
+ */
+export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: WarmscaleHost): WarmscaleCore {
+  const options = resolveOptions(input);
+  const { registry, metrics: metricsOptions, probes: probeOptions, warmup: warmupOptions } = options;
+  const log = host.log;
+  if (metricsOptions.defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  const lifecycle = new Lifecycle(registry);
+  lifecycle.on('state', (state, previous) => log.info({ state, previous }, `lifecycle: ${previous} -> ${state}`));
+  const warmupToken = randomUUID();
+  const probesOnMainPort = probeOptions.port === null;
+  const internalRoutes = metricsOptions.countInternal
+    ? []
+    : [
+        metricsOptions.path,
+        ...(probesOnMainPort ? [probeOptions.startupPath, probeOptions.readinessPath, probeOptions.livenessPath] : []),
+      ].filter((path): path is string => path !== null);
+  const recorder = createRequestMetrics(options, {
+    excludedRoutes: new Set([...internalRoutes, ...metricsOptions.excludeRoutes]),
+    isInternal: metricsOptions.countInternal
+      ? () => false
+      : (headers: IncomingHttpHeaders) => headers[WARMUP_HEADER] === warmupToken,
+    lifecycle,
+    onRequestAfterSignal: () => shutdown.requestsAfterSignal.inc(),
+  });
+  const shutdown = createShutdown(host, lifecycle, registry, options.shutdown);
+  const metricsText = createExposition(registry);
+
+  const steps: WarmupStep[] = [...warmupOptions.steps];
+  const progress: WarmupProgress = { total: 0, done: 0, failed: [], running: undefined, elapsedMs: 0 };
+  const probes: Probes = createProbes(lifecycle, new ReadinessChecks(options.readiness.checks), progress, probeOptions);
+  const probeServer = probesOnMainPort ? undefined : createProbeServer(probes, probeOptions);
+  const warmupMetrics = createWarmupMetrics(registry);
+  let failedWarmupExit: NodeJS.Timeout | undefined;
+
+  async function warmUp(): Promise<void> {
+    const planned = warmupOptions.enabled ? steps : [];
+    progress.total = planned.length;
+    const ok =
+      planned.length === 0 ||
+      (await runWarmup({
+        host: { ...host, address: () => host.server()?.address() as AddressInfo },
+        steps: planned,
+        budgetMs: warmupOptions.budgetMs,
+        token: warmupToken,
+        progress,
+        metrics: warmupMetrics,
+      }));
+    if (lifecycle.state !== LifecycleState.Warming) return;
+    if (ok) {
+      lifecycle.transition(LifecycleState.Ready);
+      log.info({ warmup: progress }, warmupOptions.enabled ? 'warm-up done: ready' : 'warm-up off: ready');
+      return;
+    }
+    lifecycle.transition(LifecycleState.Failed);
+    // Exit once the budget is spent, so the kubelet restarts the container (the startupProbe may do it first).
+    failedWarmupExit = setTimeout(
+      () => {
+        log.error({ warmup: progress }, 'warm-up failed and its budget is spent: exiting 1');
+        options.shutdown.exit(1);
+      },
+      Math.max(0, warmupOptions.budgetMs - progress.elapsedMs),
+    );
+  }
+
+  /** One line with every resolved setting and the budgets they add up to. */
+  function logSettings(): void {
+    const settings = Object.fromEntries(
+      SETTING_LIST.map(({ section, key, path }) => [path, (options[section] as Record<string, unknown>)[key]]),
+    );
+    const { delayMs, drainTimeoutMs, timeoutMs, preStopSleepSeconds, gracePeriodSeconds } = options.shutdown;
+    log.info(
+      {
+        settings,
+        warmupSteps: warmupOptions.enabled ? steps.length : 0,
+        budgets: {
+          warmupMs: warmupOptions.budgetMs,
+          shutdownMs: { delay: delayMs, drain: drainTimeoutMs, timeout: timeoutMs },
+          terminationMs: { preStop: preStopSleepSeconds * 1000, timeout: timeoutMs, grace: gracePeriodSeconds },
+        },
+      },
+      'warmscale settings',
+    );
+    if (gracePeriodSeconds === undefined) return;
+    const neededMs = preStopSleepSeconds * 1000 + timeoutMs;
+    if (neededMs > gracePeriodSeconds * 1000) {
+      log.warn(
+        { preStopSleepSeconds, shutdownTimeoutMs: timeoutMs, gracePeriodSeconds },
+        `preStop sleep + shutdown timeout (${neededMs} ms) exceed terminationGracePeriodSeconds (${gracePeriodSeconds} s): the kubelet will SIGKILL in-flight requests`,
+      );
+    }
+  }
+
+  return {
+    registry,
+    metrics: { requests: recorder.requests, duration: recorder.duration },
+    metricsText: (openMetrics = false) => metricsText(openMetrics),
+    lifecycle,
+    options,
+    probeServer,
+    recorder,
+    connections: createConnectionPolicy(lifecycle, options.connections),
+    mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
+    addWarmupStep(step: WarmupStepInput) {
+      if (lifecycle.state !== LifecycleState.Starting) {
+        throw new Error(`addWarmupStep must be called before the server listens (state: ${lifecycle.state})`);
+      }
+      steps.push(resolveWarmupStep(step, `warmup step ${JSON.stringify((step as { name?: string }).name ?? '')}`));
+    },
+    shutdown: (reason = 'shutdown()') => shutdown.start(reason),
+    async open() {
+      if (probeServer === undefined || probeServer.listening) return;
+      await new Promise<void>((resolve, reject) => {
+        probeServer.once('error', reject);
+        probeServer.listen(probeOptions.port ?? 0, probeOptions.host, () => {
+          probeServer.off('error', reject);
+          resolve();
+        });
+      });
+    },
+    start() {
+      if (lifecycle.state !== LifecycleState.Starting) return;
+      shutdown.installSignalHandlers();
+      logSettings();
+      lifecycle.transition(LifecycleState.Warming);
+      // Not awaited: the probes must answer (503) while the warm-up runs.
+      void warmUp();
+    },
+    closing() {
+      if (lifecycle.state !== LifecycleState.Stopping && lifecycle.state !== LifecycleState.Stopped) {
+        lifecycle.transition(LifecycleState.Stopping);
+      }
+    },
+    async closed() {
+      clearTimeout(failedWarmupExit);
+      shutdown.removeSignalHandlers();
+      probes.close();
+      if (probeServer?.listening) await new Promise((resolve) => probeServer.close(resolve));
+      if (lifecycle.state !== LifecycleState.Stopped) lifecycle.transition(LifecycleState.Stopped);
+    },
+  };
+}

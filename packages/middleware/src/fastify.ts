@@ -1,0 +1,128 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createWarmscale, type Warmscale } from './core.js';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
+import type { WarmscaleOptionsInput } from './options.js';
+import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
+import { WARMUP_HEADER } from './warmup.js';
+
+const kRecorded = Symbol('warmscale.recorded');
+type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
+
+/**
+ * The Fastify adapter: Fastify's route template (`routeOptions.url`, unmatched when `is404`), `onResponse` and
+ * `onRequestAbort` hooks for counting, the probes and `/metrics` as routes, `inject` for warm-up, and Fastify's
+ * `onReady`/`onListen`/`preClose`/`onClose` hooks for the lifecycle.
+ */
+async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptionsInput): Promise<void> {
+  if (fastify.hasDecorator('warmscale')) {
+    throw new Error('@warmscale/middleware is already registered on this Fastify instance');
+  }
+  const core = createWarmscale(input, {
+    log: fastify.log,
+    async inject(request) {
+      const response = await fastify.inject({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        ...(request.payload === undefined ? {} : { payload: request.payload }),
+      });
+      return response.statusCode;
+    },
+    server: () => fastify.server,
+    close: () => fastify.close(),
+    context: { fastify },
+  });
+  const { recorder, options } = core;
+
+  fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
+    if ((request as TrackedRequest)[kRecorded] !== true) {
+      recorder.record(
+        request.headers,
+        request.method,
+        request.is404 ? undefined : request.routeOptions.url,
+        reply.statusCode,
+        reply.elapsedTime,
+      );
+    }
+    done();
+  });
+  fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
+    // The handler may still reply later; the flag keeps onResponse from counting the request twice.
+    (request as TrackedRequest)[kRecorded] = true;
+    recorder.record(
+      request.headers,
+      request.method,
+      request.is404 ? undefined : request.routeOptions.url,
+      CLIENT_CLOSED_REQUEST_CODE,
+      undefined,
+    );
+    done();
+  });
+
+  // Warm-up requests log at `warn` like the probes, not one info line each before the pod is ready.
+  const childLoggerFactory = fastify.childLoggerFactory;
+  fastify.setChildLoggerFactory(function quietWarmupRequests(logger, bindings, childOptions, rawRequest) {
+    const quiet = rawRequest.headers[WARMUP_HEADER] !== undefined;
+    return childLoggerFactory.call(
+      this,
+      logger,
+      bindings,
+      quiet ? { ...childOptions, level: 'warn' } : childOptions,
+      rawRequest,
+    );
+  });
+
+  const metricsPath = options.metrics.path;
+  if (metricsPath !== null) {
+    fastify.get(metricsPath, { logLevel: 'warn' }, async function serveMetrics(request, reply) {
+      const openMetrics = wantsOpenMetrics(request.headers.accept);
+      reply.header('content-type', openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE);
+      reply.header('cache-control', 'no-store');
+      return core.metricsText(openMetrics);
+    });
+  }
+  for (const [path, handler] of core.mainPortProbes) {
+    fastify.get(path, { logLevel: 'warn' }, async function serveProbe(_request, reply) {
+      const { status, body } = await handler();
+      reply.code(status).header('cache-control', 'no-store');
+      return body;
+    });
+  }
+
+  core.connections.attach(fastify.server);
+  fastify.server.prependListener('request', core.connections.apply);
+
+  // The probe port opens in onReady, so a port clash fails `listen()` before the application accepts traffic.
+  fastify.addHook('onReady', async function openProbePort() {
+    await core.open();
+  });
+  fastify.addHook('onListen', function startLifecycle(done) {
+    core.start();
+    done();
+  });
+  fastify.addHook('preClose', function enterStopping(done) {
+    core.closing();
+    done();
+  });
+  fastify.addHook('onClose', async function enterStopped() {
+    await core.closed();
+  });
+
+  fastify.decorate('warmscale', {
+    registry: core.registry,
+    metrics: core.metrics,
+    metricsText: core.metricsText,
+    lifecycle: core.lifecycle,
+    options,
+    probeServer: core.probeServer,
+    addWarmupStep: core.addWarmupStep,
+    shutdown: core.shutdown,
+  } satisfies Warmscale);
+}
+
+/** The Fastify plugin. It counts routes registered before or after it. */
+export const warmscale = fp(warmscalePlugin, {
+  fastify: '5.x',
+  name: '@warmscale/middleware',
+});
