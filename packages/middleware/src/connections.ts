@@ -4,7 +4,8 @@ import type { Lifecycle } from './lifecycle.js';
 import type { ConnectionOptions } from './options.js';
 
 const kRecycleAt = Symbol('warmscale.recycleAt');
-type TimedSocket = Socket & { [kRecycleAt]?: number };
+/** `_httpMessage` is the response a Node HTTP socket is serving (Node's own field, set by `assignSocket`). */
+type TimedSocket = Socket & { [kRecycleAt]?: number; _httpMessage?: ServerResponse | null };
 
 /** Connection recycling and the drain-time `Connection: close`, for one or more Node servers. */
 export interface ConnectionPolicy {
@@ -18,7 +19,8 @@ export interface ConnectionPolicy {
  * Ends keep-alive connections on purpose, with `Connection: close` on a response:
  * - after `maxRequests` requests or `maxAgeMs` on one connection, so clients reconnect and kube-proxy spreads them
  *   over the pods the HPA added (it balances connections, not requests: kubernetes/kubernetes#38456);
- * - on every response once shutdown has started, so clients leave a pod that is going away.
+ * - on every response once shutdown has started, including those in flight at the signal, so clients leave a pod
+ *   that is going away and no connection is left idle for the drain to wait on.
  *
  * `apply` runs on the Node server ahead of the framework (for Fastify as a prepended `request` listener, not an
  * `onRequest` hook, which would make Fastify run its hook machinery on every request). Setting `shouldKeepAlive` is
@@ -26,14 +28,22 @@ export interface ConnectionPolicy {
  */
 export function createConnectionPolicy(lifecycle: Lifecycle, options: ConnectionOptions): ConnectionPolicy {
   const maxAgeMs = options.maxAgeMs;
-  const stamp = (socket: TimedSocket): void => {
-    socket[kRecycleAt] = performance.now() + maxAgeMs;
-  };
   return {
     attach(server) {
       // Node sends `Connection: close` on the last allowed response itself.
       if (options.maxRequests > 0) server.maxRequestsPerSocket = options.maxRequests;
-      if (maxAgeMs > 0) server.on('connection', stamp);
+      const sockets = new Set<TimedSocket>();
+      server.on('connection', function trackConnection(socket: TimedSocket) {
+        if (maxAgeMs > 0) socket[kRecycleAt] = performance.now() + maxAgeMs;
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
+      lifecycle.once('draining', function closeInFlightConnections() {
+        for (const socket of sockets) {
+          const response = socket._httpMessage;
+          if (response != null && !response.headersSent) response.shouldKeepAlive = false;
+        }
+      });
     },
     apply(request, response) {
       if (lifecycle.shuttingDown) {

@@ -214,6 +214,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     async closed() {
       clearTimeout(failedWarmupExit);
       shutdown.removeSignalHandlers();
+      shutdown.endDelay();
       probes.close();
       if (probeServer?.listening) await new Promise((resolve) => probeServer.close(resolve));
       if (lifecycle.state !== LifecycleState.Stopped) lifecycle.transition(LifecycleState.Stopped);

@@ -56,7 +56,7 @@ export function createNodeServer(
   const core: WarmscaleCore = createWarmscale(settings, {
     log,
     async inject(request) {
-      const response = await inject(handler, {
+      const response = await inject(handleInjected, {
         method: request.method,
         url: request.url,
         headers: request.headers,
@@ -102,10 +102,24 @@ export function createNodeServer(
     if (lifecycle.state === LifecycleState.Stopping) server.closeIdleConnections();
   }
 
+  /** A request on the server: counted when its response closes, which is also when a client that left is noticed. */
   function handler(request: IncomingMessage, response: ServerResponse): void {
     connections.apply(request, response);
-    (response as TimedResponse)[kStartedAt] = performance.now();
     response.on('close', recordResponse);
+    dispatch(request, response);
+  }
+
+  /**
+   * A warm-up request through `light-my-request`: it has no socket to lose, and Express swaps the prototype of the
+   * fake response so it never emits `close`; it is counted when it finishes.
+   */
+  function handleInjected(request: IncomingMessage, response: ServerResponse): void {
+    response.on('finish', recordResponse);
+    dispatch(request, response);
+  }
+
+  function dispatch(request: IncomingMessage, response: ServerResponse): void {
+    (response as TimedResponse)[kStartedAt] = performance.now();
     const path = pathOf(request.url);
     const serve = request.method === 'GET' || request.method === 'HEAD' ? internal.get(path) : undefined;
     if (serve === undefined) {

@@ -11,6 +11,8 @@ export interface Shutdown {
   /** Handles `shutdown.signals` from now on. */
   installSignalHandlers(): void;
   removeSignalHandlers(): void;
+  /** Ends the delay early: the application was closed by other means, so there is nothing left to wait for. */
+  endDelay(): void;
   /** Requests that arrived after the shutdown signal. */
   readonly requestsAfterSignal: Counter;
 }
@@ -74,6 +76,7 @@ export function createShutdown(
     registers: [registry],
   });
   let started = false;
+  let endDelay = (): void => {};
 
   function exit(code: number): void {
     options.exit(code);
@@ -96,7 +99,13 @@ export function createShutdown(
     }
     // Idle keep-alive connections are left open on purpose: closing one races with a client sending on it (an
     // ECONNRESET the client sees as a failed request). Each gets `Connection: close` on its next response instead.
-    await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.delayMs);
+      endDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
     log.info({ drainTimeoutMs: options.drainTimeoutMs }, 'no longer accepting; draining in-flight requests');
     const drain = setTimeout(() => {
       log.warn({ drainTimeoutMs: options.drainTimeoutMs }, 'drain timeout: closing the remaining connections');
@@ -127,6 +136,7 @@ export function createShutdown(
     installSignalHandlers() {
       for (const signal of options.signals) onSignal(signal, handleSignal);
     },
+    endDelay: () => endDelay(),
     removeSignalHandlers() {
       for (const signal of options.signals) offSignal(signal, handleSignal);
     },
