@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import warmscale, { WarmscaleOptionError, type WarmscaleOptionsInput } from '@warmscale/middleware';
+import { describe, test } from 'node:test';
+import warmscale, {
+  envName,
+  SETTING_LIST,
+  WarmscaleOptionError,
+  type WarmscaleOptionsInput,
+} from '@warmscale/middleware';
 import Fastify from 'fastify';
 
 async function registerWith(options: unknown): Promise<void> {
@@ -80,4 +85,103 @@ for (const [what, options, message] of invalid) {
 
 test('register accepts no options at all', async () => {
   await registerWith(undefined);
+});
+
+describe('settings from WARMSCALE_* variables', () => {
+  const resolved = async (input: WarmscaleOptionsInput) => {
+    const app = Fastify();
+    try {
+      await app.register(warmscale, input);
+      await app.ready();
+      return app.warmscale.options;
+    } finally {
+      await app.close();
+    }
+  };
+
+  test('each variable sets its option; options passed in code win', async () => {
+    const options = await resolved({
+      env: {
+        WARMSCALE_SHUTDOWN_DELAY_MS: '7000',
+        WARMSCALE_SHUTDOWN_TIMEOUT_MS: '30000',
+        WARMSCALE_CONNECTIONS_MAX_REQUESTS: '50',
+        WARMSCALE_WARMUP_ENABLED: 'false',
+        WARMSCALE_METRICS_DURATION_BUCKETS: '0.1, 0.5,2',
+        WARMSCALE_METRICS_EXCLUDE_ROUTES: '/internal,/admin/:id',
+        WARMSCALE_SHUTDOWN_SIGNALS: 'SIGTERM',
+        WARMSCALE_PROBES_PORT: '0',
+        WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS: '',
+        PATH: '/bin',
+      },
+      connections: { maxRequests: 10 },
+    });
+    assert.equal(options.shutdown.delayMs, 7000);
+    assert.equal(options.shutdown.timeoutMs, 30000);
+    assert.equal(options.shutdown.drainTimeoutMs, 10000);
+    assert.equal(options.shutdown.gracePeriodSeconds, undefined);
+    assert.deepEqual(options.shutdown.signals, ['SIGTERM']);
+    assert.equal(options.connections.maxRequests, 10);
+    assert.equal(options.warmup.enabled, false);
+    assert.deepEqual(options.metrics.durationBuckets, [0.1, 0.5, 2]);
+    assert.deepEqual(options.metrics.excludeRoutes, ['/internal', '/admin/:id']);
+    assert.equal(options.probes.port, 0);
+  });
+
+  test('variable names follow mechanically from the option paths', () => {
+    assert.equal(envName('shutdown.delayMs'), 'WARMSCALE_SHUTDOWN_DELAY_MS');
+    assert.equal(envName('connections.maxRequests'), 'WARMSCALE_CONNECTIONS_MAX_REQUESTS');
+    assert.equal(envName('warmup.enabled'), 'WARMSCALE_WARMUP_ENABLED');
+    assert.equal(envName('shutdown.preStopSleepSeconds'), 'WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS');
+    assert.deepEqual(
+      SETTING_LIST.map((setting) => setting.env),
+      SETTING_LIST.map((setting) => envName(setting.path)),
+    );
+  });
+
+  const invalidEnv: ReadonlyArray<[string, Record<string, string>, string]> = [
+    [
+      'a non-integer duration',
+      { WARMSCALE_SHUTDOWN_DELAY_MS: '5s' },
+      'WARMSCALE_SHUTDOWN_DELAY_MS must be an integer from 0 to 3600000 (got "5s")',
+    ],
+    [
+      'a duration above its bound',
+      { WARMSCALE_WARMUP_BUDGET_MS: '3600001' },
+      'WARMSCALE_WARMUP_BUDGET_MS must be an integer from 1 to 3600000 (got 3600001)',
+    ],
+    [
+      'a boolean spelled otherwise',
+      { WARMSCALE_WARMUP_ENABLED: 'on' },
+      'WARMSCALE_WARMUP_ENABLED must be a boolean (got "on")',
+    ],
+    [
+      'an unknown signal',
+      { WARMSCALE_SHUTDOWN_SIGNALS: 'SIGTERM,SIGKILL' },
+      'WARMSCALE_SHUTDOWN_SIGNALS must be an array of SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2 (got ["SIGTERM", "SIGKILL"])',
+    ],
+    [
+      'unsorted buckets',
+      { WARMSCALE_METRICS_DURATION_BUCKETS: '1,0.5' },
+      'WARMSCALE_METRICS_DURATION_BUCKETS must be false or a non-empty, strictly increasing array of positive seconds (got [1, 0.5])',
+    ],
+    [
+      'a relation broken by variables',
+      { WARMSCALE_SHUTDOWN_DELAY_MS: '15000' },
+      'WARMSCALE_SHUTDOWN_DELAY_MS + shutdown.drainTimeoutMs must be <= shutdown.timeoutMs (got 15000 + 10000 > 20000)',
+    ],
+    [
+      'a misspelt variable',
+      { WARMSCALE_SHUTDOWN_DELAY: '1000' },
+      `WARMSCALE_SHUTDOWN_DELAY is not a warmscale setting (known: ${SETTING_LIST.map((s) => s.env).join(', ')})`,
+    ],
+  ];
+  for (const [what, env, message] of invalidEnv) {
+    test(`start-up fails on ${what}, naming the variable`, async () => {
+      await assert.rejects(resolved({ env }), (error: unknown) => {
+        assert.ok(error instanceof WarmscaleOptionError);
+        assert.equal(error.message, message);
+        return true;
+      });
+    });
+  }
 });
