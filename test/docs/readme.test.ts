@@ -19,3 +19,15 @@ test('the README names every WARMSCALE_* variable and no other', () => {
   );
   assert.deepEqual([...named].sort(), SETTING_LIST.map((setting) => setting.env).sort());
 });
+
+test('package READMEs show images by absolute URL, so they render on the npm website too', () => {
+  for (const pkg of ['middleware', 'hpa-sim']) {
+    const text = readFileSync(new URL(`../../../packages/${pkg}/README.md`, import.meta.url), 'utf8');
+    const images = [...text.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((match) => match[1] as string);
+    assert.deepEqual(
+      images.filter((src) => !src.startsWith('https://')),
+      [],
+      `${pkg}/README.md`,
+    );
+  }
+});
