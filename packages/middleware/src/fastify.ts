@@ -9,6 +9,11 @@ import { WARMUP_HEADER } from './warmup.js';
 const kRecorded = Symbol('warmscale.recorded');
 type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
 
+/** The route template Fastify matched; undefined for its 404 handler. */
+function routeOf(request: FastifyRequest): string | undefined {
+  return request.is404 ? undefined : request.routeOptions.url;
+}
+
 /**
  * The Fastify adapter: Fastify's route template (`routeOptions.url`, unmatched when `is404`), `onResponse` and
  * `onRequestAbort` hooks for counting, the probes and `/metrics` as routes, `inject` for warm-up, and Fastify's
@@ -37,26 +42,14 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
 
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
     if ((request as TrackedRequest)[kRecorded] !== true) {
-      recorder.record(
-        request.headers,
-        request.method,
-        request.is404 ? undefined : request.routeOptions.url,
-        reply.statusCode,
-        reply.elapsedTime,
-      );
+      recorder.record(request.headers, request.method, routeOf(request), reply.statusCode, reply.elapsedTime);
     }
     done();
   });
   fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
     // The handler may still reply later; the flag keeps onResponse from counting the request twice.
     (request as TrackedRequest)[kRecorded] = true;
-    recorder.record(
-      request.headers,
-      request.method,
-      request.is404 ? undefined : request.routeOptions.url,
-      CLIENT_CLOSED_REQUEST_CODE,
-      undefined,
-    );
+    recorder.record(request.headers, request.method, routeOf(request), CLIENT_CLOSED_REQUEST_CODE, undefined);
     done();
   });
 

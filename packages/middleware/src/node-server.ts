@@ -66,7 +66,7 @@ export function createNodeServer(
     },
     server: () => server,
     close,
-    context: { server: () => server },
+    context: {},
   });
   const { recorder, connections, lifecycle } = core;
 
