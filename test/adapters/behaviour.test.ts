@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { type Lifecycle, LifecycleState } from '@warmscale/middleware';
@@ -212,6 +212,30 @@ for (const adapter of ADAPTERS) {
       } finally {
         agent.destroy();
       }
+    });
+
+    test('connection recycling never lets Node answer for the app: pipelined requests past the limit get no 503', async () => {
+      running = await adapter.start({
+        warmup: { enabled: false },
+        connections: { maxRequests: 3 },
+        shutdown: { signals: [], exit },
+      });
+      const { port } = new URL(running.url);
+      const socket = createConnection(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.write('GET /test HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(5));
+      await once(socket, 'close');
+      assert.deepEqual(
+        [...received.matchAll(/HTTP\/1\.1 (\d+)/g)].map((match) => match[1]),
+        ['200', '200', '200'],
+      );
+      assert.match(received, /connection: close/i);
+      assert.deepEqual(samples((await get(`${running.url}/metrics`)).body, 'httpserver_requests_total'), [
+        'httpserver_requests_total{method="GET",route="/test",status="200"} 3',
+      ]);
     });
 
     test('SIGTERM under keep-alive load: readiness 503 at once, every request served, in-flight work finishes, exit 0', async () => {

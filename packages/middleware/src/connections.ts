@@ -4,15 +4,26 @@ import type { Lifecycle } from './lifecycle.js';
 import type { ConnectionOptions } from './options.js';
 
 const kRecycleAt = Symbol('warmscale.recycleAt');
+const kServed = Symbol('warmscale.served');
+const kClosing = Symbol('warmscale.closing');
 /** `_httpMessage` is the response a Node HTTP socket is serving (Node's own field, set by `assignSocket`). */
-type TimedSocket = Socket & { [kRecycleAt]?: number; _httpMessage?: ServerResponse | null };
+type TrackedSocket = Socket & {
+  [kRecycleAt]?: number;
+  [kServed]?: number;
+  [kClosing]?: true;
+  _httpMessage?: ServerResponse | null;
+};
 
 /** Connection recycling and the drain-time `Connection: close`, for one or more Node servers. */
 export interface ConnectionPolicy {
-  /** Sets the server's per-socket request limit and stamps each new connection with its recycle time. */
+  /** Stamps each new connection with its recycle time and tracks it for the drain. */
   attach(server: Server): void;
-  /** Decides, ahead of the application, whether this response closes its connection. */
-  apply(request: IncomingMessage, response: ServerResponse): void;
+  /**
+   * Runs ahead of the application for every request on a socket. Decides whether this response closes its
+   * connection, and returns false for a request pipelined behind the response that closes it: that request gets no
+   * response (the client retries it on a new connection) and must not reach the application.
+   */
+  admit(request: IncomingMessage, response: ServerResponse): boolean;
 }
 
 /**
@@ -22,18 +33,17 @@ export interface ConnectionPolicy {
  * - on every response once shutdown has started, including those in flight at the signal, so clients leave a pod
  *   that is going away and no connection is left idle for the drain to wait on.
  *
- * `apply` runs on the Node server ahead of the framework (for Fastify as a prepended `request` listener, not an
- * `onRequest` hook, which would make Fastify run its hook machinery on every request). Setting `shouldKeepAlive` is
- * what Node itself does for `maxRequestsPerSocket`. Requests injected in process have no connection to close.
+ * The count is kept here rather than with Node's `maxRequestsPerSocket`, because Node answers every request past that
+ * limit with its own 503, which the application never sees (so it is never counted) and which clients see as
+ * failures. Setting `shouldKeepAlive` is what Node itself does on the last allowed response. Requests injected in
+ * process have no connection to close.
  */
 export function createConnectionPolicy(lifecycle: Lifecycle, options: ConnectionOptions): ConnectionPolicy {
-  const maxAgeMs = options.maxAgeMs;
+  const { maxRequests, maxAgeMs } = options;
   return {
     attach(server) {
-      // Node sends `Connection: close` on the last allowed response itself.
-      if (options.maxRequests > 0) server.maxRequestsPerSocket = options.maxRequests;
-      const sockets = new Set<TimedSocket>();
-      server.on('connection', function trackConnection(socket: TimedSocket) {
+      const sockets = new Set<TrackedSocket>();
+      server.on('connection', function trackConnection(socket: TrackedSocket) {
         if (maxAgeMs > 0) socket[kRecycleAt] = performance.now() + maxAgeMs;
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
@@ -41,17 +51,27 @@ export function createConnectionPolicy(lifecycle: Lifecycle, options: Connection
       lifecycle.once('draining', function closeInFlightConnections() {
         for (const socket of sockets) {
           const response = socket._httpMessage;
-          if (response != null && !response.headersSent) response.shouldKeepAlive = false;
+          if (response != null && !response.headersSent) {
+            response.shouldKeepAlive = false;
+            socket[kClosing] = true;
+          }
         }
       });
     },
-    apply(request, response) {
-      if (lifecycle.shuttingDown) {
+    admit(request, response) {
+      const socket = request.socket as TrackedSocket;
+      if (socket[kClosing] === true) return false;
+      const served = (socket[kServed] ?? 0) + 1;
+      socket[kServed] = served;
+      if (
+        lifecycle.shuttingDown ||
+        (maxRequests > 0 && served >= maxRequests) ||
+        (maxAgeMs > 0 && performance.now() > (socket[kRecycleAt] as number))
+      ) {
         response.shouldKeepAlive = false;
-      } else if (maxAgeMs > 0) {
-        const recycleAt = (request.socket as TimedSocket)[kRecycleAt];
-        if (recycleAt !== undefined && performance.now() > recycleAt) response.shouldKeepAlive = false;
+        socket[kClosing] = true;
       }
+      return true;
     },
   };
 }

@@ -1,10 +1,21 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createWarmscale, type Warmscale } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
-import type { WarmscaleOptionsInput } from './options.js';
+import { WarmscaleOptionError, type WarmscaleOptionsInput } from './options.js';
 import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
 import { WARMUP_HEADER } from './warmup.js';
+
+/** Options of the Fastify plugin: the settings, plus a close step for frameworks built on Fastify. */
+export interface FastifyWarmscaleOptions extends WarmscaleOptionsInput {
+  /**
+   * Runs once Fastify has closed during the graceful shutdown, within `shutdown.timeoutMs` and before the exit: for a
+   * framework that owns the Fastify instance, such as NestJS (`onClose: () => app.close()`). Plain Fastify
+   * applications use `onClose` hooks.
+   */
+  readonly onClose?: () => unknown;
+}
 
 const kRecorded = Symbol('warmscale.recorded');
 type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
@@ -19,11 +30,16 @@ function routeOf(request: FastifyRequest): string | undefined {
  * `onRequestAbort` hooks for counting, the probes and `/metrics` as routes, `inject` for warm-up, and Fastify's
  * `onReady`/`onListen`/`preClose`/`onClose` hooks for the lifecycle.
  */
-async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptionsInput): Promise<void> {
+async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscaleOptions = {}): Promise<void> {
   if (fastify.hasDecorator('warmscale')) {
     throw new Error('@warmscale/middleware is already registered on this Fastify instance');
   }
-  const core = createWarmscale(input, {
+  // Anything but an object goes to the settings as it is, so their validation names it.
+  const { onClose, ...settings } = typeof input === 'object' && input !== null ? input : { onClose: undefined };
+  if (onClose !== undefined && typeof onClose !== 'function') {
+    throw new WarmscaleOptionError(`onClose must be a function (got ${typeof onClose})`);
+  }
+  const core = createWarmscale(typeof input === 'object' ? settings : input, {
     log: fastify.log,
     async inject(request) {
       const response = await fastify.inject({
@@ -35,7 +51,10 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
       return response.statusCode;
     },
     server: () => fastify.server,
-    close: () => fastify.close(),
+    async close() {
+      await fastify.close();
+      await onClose?.();
+    },
     context: { fastify },
   });
   const { recorder, options } = core;
@@ -83,8 +102,17 @@ async function warmscalePlugin(fastify: FastifyInstance, input: WarmscaleOptions
     });
   }
 
-  core.connections.attach(fastify.server);
-  fastify.server.prependListener('request', core.connections.apply);
+  // Fastify's own request listener runs only for the requests the connection policy admits (see connections.ts).
+  const server = fastify.server;
+  const admit = core.connections.admit;
+  const [handleRequest] = server.listeners('request') as RequestListener[];
+  if (handleRequest !== undefined) {
+    server.removeListener('request', handleRequest);
+    server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
+      if (admit(request, response)) handleRequest.call(server, request, response);
+    });
+  }
+  core.connections.attach(server);
 
   // The probe port opens in onReady, so a port clash fails `listen()` before the application accepts traffic.
   fastify.addHook('onReady', async function openProbePort() {

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Warmscale } from './core.js';
-import { warmscale as plugin } from './fastify.js';
-import type { WarmscaleOptionsInput } from './options.js';
+import { type FastifyWarmscaleOptions, warmscale as plugin } from './fastify.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +16,8 @@ declare module './warmup.js' {
 }
 
 /** The Fastify plugin. It counts routes registered before or after it. */
-export const warmscale: FastifyPluginAsync<WarmscaleOptionsInput> = plugin;
+export const warmscale: FastifyPluginAsync<FastifyWarmscaleOptions> = plugin;
 export default warmscale;
 
+export type { FastifyWarmscaleOptions } from './fastify.js';
 export * from './shared-exports.js';

@@ -104,7 +104,7 @@ export function createNodeServer(
 
   /** A request on the server: counted when its response closes, which is also when a client that left is noticed. */
   function handler(request: IncomingMessage, response: ServerResponse): void {
-    connections.apply(request, response);
+    if (!connections.admit(request, response)) return;
     response.on('close', recordResponse);
     dispatch(request, response);
   }
