@@ -283,7 +283,7 @@ function shutdownSection(s: ShutdownResult): string {
     `plays the load balancer: it keeps routing new requests to the pod for ${num(s.propagationMs)} ms after the`,
     'signal, as endpoint removal takes time to reach kube-proxy and ingresses, then stops. A failed request got no',
     'response (refused, reset) or a 5xx. Delay on keeps serving (readiness 503, `Connection: close`) for',
-    '`SHUTDOWN_DELAY_MS` before closing; off closes at once.',
+    '`WARMSCALE_SHUTDOWN_DELAY_MS` before closing; off closes at once.',
     '',
     table(
       [

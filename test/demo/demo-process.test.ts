@@ -9,7 +9,7 @@ describe('the demo service as a real process', () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
   before(async () => {
-    demo = await startDemo({ WARMUP: 'off' });
+    demo = await startDemo({ WARMSCALE_WARMUP_ENABLED: 'false' });
   });
 
   after(async () => {

@@ -143,7 +143,9 @@ describe('a real Prometheus turns the demo counter into per-pod QPS that the cha
       // Each replica carries its pod identity as the kubelet would give it (HOSTNAME); its shutdown delay is zeroed
       // so teardown is quick.
       const started = await Promise.allSettled(
-        REPLICAS.map((replica) => startDemo({ WARMUP: 'on', HOSTNAME: replica.pod, SHUTDOWN_DELAY_MS: '0' })),
+        REPLICAS.map((replica) =>
+          startDemo({ WARMSCALE_WARMUP_ENABLED: 'true', HOSTNAME: replica.pod, WARMSCALE_SHUTDOWN_DELAY_MS: '0' }),
+        ),
       );
       for (const result of started) if (result.status === 'fulfilled') demos.push(result.value);
       const failed = started.find((result) => result.status === 'rejected');

@@ -10,7 +10,7 @@ const FAILING_WARMUP = fileURLToPath(new URL('../fixtures/failing-warmup.js', im
 
 describe('lifecycle of a real process', () => {
   test('warm-up: /startupz and /readyz answer 503 until the cold route is warm, and warm-up traffic is not counted', async () => {
-    const demo = await startDemo({ WARMUP: 'on' });
+    const demo = await startDemo({ WARMSCALE_WARMUP_ENABLED: 'true' });
     try {
       const first = await get(`${demo.url}/startupz`);
       assert.equal(first.status, 503);
@@ -38,7 +38,7 @@ describe('lifecycle of a real process', () => {
   });
 
   test('a failing critical warm-up step keeps /startupz at 503 and the process exits 1 after the budget', async () => {
-    const service = await startDemo({ WARMUP_BUDGET_MS: '1500' }, FAILING_WARMUP);
+    const service = await startDemo({ WARMSCALE_WARMUP_BUDGET_MS: '1500' }, FAILING_WARMUP);
     try {
       const startup = await get(`${service.url}/startupz`);
       assert.equal(startup.status, 503);
@@ -55,10 +55,10 @@ describe('lifecycle of a real process', () => {
   test('SIGTERM under keep-alive load: readiness flips at once, every request is served, in-flight work finishes, exit 0', async () => {
     const delayMs = 2000;
     const demo = await startDemo({
-      WARMUP: 'off',
-      SHUTDOWN_DELAY_MS: String(delayMs),
-      SHUTDOWN_DRAIN_TIMEOUT_MS: '5000',
-      SHUTDOWN_TIMEOUT_MS: '10000',
+      WARMSCALE_WARMUP_ENABLED: 'false',
+      WARMSCALE_SHUTDOWN_DELAY_MS: String(delayMs),
+      WARMSCALE_SHUTDOWN_DRAIN_TIMEOUT_MS: '5000',
+      WARMSCALE_SHUTDOWN_TIMEOUT_MS: '10000',
     });
     try {
       await waitForStatus(`${demo.url}/readyz`, 200);
@@ -100,7 +100,11 @@ describe('lifecycle of a real process', () => {
   });
 
   test('a second SIGTERM during the delay exits 1 at once', async () => {
-    const demo = await startDemo({ WARMUP: 'off', SHUTDOWN_DELAY_MS: '10000', SHUTDOWN_TIMEOUT_MS: '20000' });
+    const demo = await startDemo({
+      WARMSCALE_WARMUP_ENABLED: 'false',
+      WARMSCALE_SHUTDOWN_DELAY_MS: '10000',
+      WARMSCALE_SHUTDOWN_TIMEOUT_MS: '20000',
+    });
     try {
       await waitForStatus(`${demo.url}/readyz`, 200);
       process.kill(demo.pid, 'SIGTERM');
@@ -115,10 +119,10 @@ describe('lifecycle of a real process', () => {
 
   test('start-up warns when preStop sleep + shutdown timeout exceed the termination grace period', async () => {
     const demo = await startDemo({
-      WARMUP: 'off',
-      PRESTOP_SLEEP_SECONDS: '5',
-      SHUTDOWN_TIMEOUT_MS: '30000',
-      TERMINATION_GRACE_PERIOD_SECONDS: '30',
+      WARMSCALE_WARMUP_ENABLED: 'false',
+      WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS: '5',
+      WARMSCALE_SHUTDOWN_TIMEOUT_MS: '30000',
+      WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS: '30',
     });
     try {
       await waitForStatus(`${demo.url}/readyz`, 200);

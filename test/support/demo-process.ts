@@ -25,14 +25,35 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+export interface StartOptions {
+  /** Arguments after the entry script. */
+  readonly args?: readonly string[];
+  /**
+   * Give the process exactly `env` plus `PATH`, e.g. a Deployment's rendered environment, instead of the test
+   * process's environment with `PORT=0`, `HOST=127.0.0.1` and `LOG_LEVEL=info`. @defaultValue false
+   */
+  readonly exactEnv?: boolean;
+}
+
+/** The test process's environment without `WARMSCALE_*`, so a variable set in the shell cannot change a test. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WARMSCALE_')));
+}
+
 /**
  * Starts the demo (or another service `entry` built on the middleware) with `PORT=0` on 127.0.0.1 and resolves once
  * it logs its listening address. The process is killed when the test process exits, so a failing test never leaves
  * it behind.
  */
-export function startDemo(env: Record<string, string> = {}, entry: string = DEMO_MAIN): Promise<DemoProcess> {
-  const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+export function startDemo(
+  env: Record<string, string> = {},
+  entry: string = DEMO_MAIN,
+  options: StartOptions = {},
+): Promise<DemoProcess> {
+  const child = spawn(process.execPath, [entry, ...(options.args ?? [])], {
+    env: options.exactEnv
+      ? { PATH: process.env.PATH, ...env }
+      : { ...inheritedEnv(), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -41,8 +62,9 @@ export function startDemo(env: Record<string, string> = {}, entry: string = DEMO
   child.stderr?.on('data', (chunk) => {
     stderr += String(chunk);
   });
+  // 'close', not 'exit': it comes after the output pipes are drained, so `logs` holds the process's last lines.
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       running.delete(child);
       resolve(code ?? signal ?? 'unknown');
     });

@@ -10,7 +10,7 @@ type Mode = 'on' | 'off';
 const MODES: readonly Mode[] = ['on', 'off'];
 const ROUTE = '/hello';
 const READINESS_POLL_MS = 50;
-/** Past the demo's own shutdown deadline (SHUTDOWN_TIMEOUT_MS, 20 s by default): a hung shutdown is killed. */
+/** Past the demo's own shutdown deadline (WARMSCALE_SHUTDOWN_TIMEOUT_MS, 20 s by default): a hung shutdown is killed. */
 const EXIT_LIMIT_MS = 30_000;
 
 export interface ShutdownSample {
@@ -60,7 +60,10 @@ async function send(url: string, agent: Agent): Promise<string> {
 async function measure(mode: Mode, round: number, config: BenchConfig): Promise<ShutdownSample> {
   const { delayMs, propagationMs, loadBeforeMs, workers, intervalMs } = config.shutdown;
   const shutdownDelayMs = mode === 'on' ? delayMs : 0;
-  const { demo } = await startReadyDemo({ WARMUP: 'off', SHUTDOWN_DELAY_MS: String(shutdownDelayMs) });
+  const { demo } = await startReadyDemo({
+    WARMSCALE_WARMUP_ENABLED: 'false',
+    WARMSCALE_SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
+  });
   const agent = new Agent({ keepAlive: true, maxSockets: workers });
   const url = `${demo.url}${ROUTE}`;
   const failures: Record<string, number> = {};

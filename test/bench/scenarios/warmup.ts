@@ -45,7 +45,7 @@ export interface WarmupResult {
 
 async function measure(mode: Mode, round: number, config: BenchConfig): Promise<WarmupSample> {
   const { requests, concurrency } = config.warmup;
-  const { demo, readyAfterMs } = await startReadyDemo({ WARMUP: mode });
+  const { demo, readyAfterMs } = await startReadyDemo({ WARMSCALE_WARMUP_ENABLED: String(mode === 'on') });
   // New connections, as a pod that just joined the Service endpoints gets them.
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   try {
