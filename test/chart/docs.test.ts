@@ -43,7 +43,8 @@ function resolve(node: Schema): Schema {
 describe('chart documentation and schema', () => {
   test('the README parameters table lists every value of values.yaml, in order, with its default', () => {
     const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
-    const rows = [...readme.matchAll(/^\| `([^`]+)` +\| `(.*?)` +\| .+ \|$/gm)].map((m) => [m[1], m[2]]);
+    const parameters = readme.split('\n## ').find((section) => section.startsWith('Parameters\n')) ?? '';
+    const rows = [...parameters.matchAll(/^\| `([^`]+)` +\| `(.*?)` +\| .+ \|$/gm)].map((m) => [m[1], m[2]]);
     assert.deepEqual(
       rows,
       leaves(values).map(([path, value]) => [path, JSON.stringify(value)]),

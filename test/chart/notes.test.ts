@@ -31,6 +31,7 @@ describe('NOTES.txt', () => {
         `Pods turn Ready after warm-up (startupProbe budget 20 x 2s); \`helm test ${RELEASE} -n ${NAMESPACE}\` checks /readyz and /metrics.`,
       ),
     );
+    assert.ok(notes.includes(`kubectl -n ${NAMESPACE} logs deploy/${FULLNAME} | grep '"warmscale settings"'`));
   });
 
   test('with KEDA it points at the ScaledObject and its HPA instead of the adapter', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { adapterMetricName, adapterRule, adapterValuesFragment, rateWindows, seriesName } from './adapter.js';
 import {
+  containerEnv,
   deployment,
   durationSeconds,
   FULLNAME,
@@ -40,11 +41,6 @@ function appContainer(objects: readonly K8sObject[]): any {
   const containers = deployment(objects).spec.template.spec.containers;
   assert.equal(containers.length, 1);
   return containers[0];
-}
-
-function env(objects: readonly K8sObject[]): Record<string, string> {
-  const entries = appContainer(objects).env as { name: string; value?: string }[];
-  return Object.fromEntries(entries.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
 }
 
 function matches(selector: Record<string, string>, labels: Record<string, string> | undefined): boolean {
@@ -133,10 +129,11 @@ describe('chart defaults', () => {
     assert.equal('replicas' in deployment(objects).spec, false);
   });
 
-  test('the ServiceMonitor scrapes the Service port named http on the metrics path', () => {
+  test('the ServiceMonitor scrapes the Service port named http on the metrics path the app serves', () => {
     const monitor = findObject(objects, 'ServiceMonitor');
     const service = findObject(objects, 'Service');
     assert.deepEqual(monitor.spec.endpoints, [{ port: 'http', path: '/metrics', interval: '15s', scheme: 'http' }]);
+    assert.equal(containerEnv(objects).WARMSCALE_METRICS_PATH, monitor.spec.endpoints[0].path);
     const port = (service.spec.ports as { name: string }[]).find((p) => p.name === monitor.spec.endpoints[0].port);
     assert.deepEqual(port, { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' });
     assert.deepEqual(appContainer(objects).ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
@@ -207,7 +204,7 @@ describe('chart defaults', () => {
       failureThreshold: 3,
       successThreshold: 1,
     });
-    const warmupBudgetSeconds = Number(env(objects).WARMUP_BUDGET_MS) / 1000;
+    const warmupBudgetSeconds = Number(containerEnv(objects).WARMSCALE_WARMUP_BUDGET_MS) / 1000;
     assert.equal(warmupBudgetSeconds, 30);
     // 20 x 2 s = 40 s >= 10 s boot + 30 s warm-up.
     assert.ok(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds >= 10 + warmupBudgetSeconds);
@@ -215,33 +212,35 @@ describe('chart defaults', () => {
 
   test('the grace period exceeds preStop + shutdown delay + drain and preStop + shutdown timeout', () => {
     const pod = deployment(objects).spec.template.spec;
-    const e = env(objects);
+    const e = containerEnv(objects);
     const preStop = appContainer(objects).lifecycle.preStop.sleep.seconds as number;
     assert.equal(preStop, 5);
     assert.equal(pod.terminationGracePeriodSeconds, 30);
-    assert.equal(Number(e.PRESTOP_SLEEP_SECONDS), preStop);
-    assert.equal(Number(e.TERMINATION_GRACE_PERIOD_SECONDS), pod.terminationGracePeriodSeconds);
-    const delay = Number(e.SHUTDOWN_DELAY_MS) / 1000;
-    const drain = Number(e.SHUTDOWN_DRAIN_TIMEOUT_MS) / 1000;
-    const timeout = Number(e.SHUTDOWN_TIMEOUT_MS) / 1000;
+    assert.equal(Number(e.WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS), preStop);
+    assert.equal(Number(e.WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS), pod.terminationGracePeriodSeconds);
+    const delay = Number(e.WARMSCALE_SHUTDOWN_DELAY_MS) / 1000;
+    const drain = Number(e.WARMSCALE_SHUTDOWN_DRAIN_TIMEOUT_MS) / 1000;
+    const timeout = Number(e.WARMSCALE_SHUTDOWN_TIMEOUT_MS) / 1000;
     assert.ok(timeout >= delay + drain, `${timeout} >= ${delay} + ${drain}`);
     assert.ok(pod.terminationGracePeriodSeconds > preStop + delay + drain);
     assert.ok(pod.terminationGracePeriodSeconds > preStop + timeout);
   });
 
-  test('the app receives its settings as environment variables in its own units', () => {
+  test("the app receives the middleware's WARMSCALE_* settings in the middleware's units", () => {
     assert.deepEqual(appContainer(objects).env, [
       { name: 'PORT', value: '8080' },
       { name: 'HOST', value: '0.0.0.0' },
-      { name: 'WARMUP', value: 'on' },
-      { name: 'WARMUP_BUDGET_MS', value: '30000' },
-      { name: 'SHUTDOWN_DELAY_MS', value: '5000' },
-      { name: 'SHUTDOWN_DRAIN_TIMEOUT_MS', value: '10000' },
-      { name: 'SHUTDOWN_TIMEOUT_MS', value: '20000' },
-      { name: 'PRESTOP_SLEEP_SECONDS', value: '5' },
-      { name: 'TERMINATION_GRACE_PERIOD_SECONDS', value: '30' },
-      { name: 'CONNECTION_MAX_REQUESTS', value: '1000' },
-      { name: 'CONNECTION_MAX_AGE_MS', value: '30000' },
+      { name: 'WARMSCALE_METRICS_PATH', value: '/metrics' },
+      { name: 'WARMSCALE_METRICS_REQUESTS_TOTAL_NAME', value: 'httpserver_requests_total' },
+      { name: 'WARMSCALE_WARMUP_ENABLED', value: 'true' },
+      { name: 'WARMSCALE_WARMUP_BUDGET_MS', value: '30000' },
+      { name: 'WARMSCALE_SHUTDOWN_DELAY_MS', value: '5000' },
+      { name: 'WARMSCALE_SHUTDOWN_DRAIN_TIMEOUT_MS', value: '10000' },
+      { name: 'WARMSCALE_SHUTDOWN_TIMEOUT_MS', value: '20000' },
+      { name: 'WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS', value: '5' },
+      { name: 'WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS', value: '30' },
+      { name: 'WARMSCALE_CONNECTIONS_MAX_REQUESTS', value: '1000' },
+      { name: 'WARMSCALE_CONNECTIONS_MAX_AGE_MS', value: '30000' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ]);
@@ -346,9 +345,10 @@ describe('chart values', () => {
     assert.equal(findObject(kedaObjects, 'ScaledObject').spec.triggers[0].metadata.threshold, '12.5');
   });
 
-  test('a custom counter name renames the adapter series, the HPA metric and the KEDA query consistently', async () => {
+  test("a custom counter name renames the app's counter, the adapter series, the HPA metric and the KEDA query consistently", async () => {
     const metrics = { counterName: 'shop_http_requests_total' };
     const objects = await renderChart({ metrics });
+    assert.equal(containerEnv(objects).WARMSCALE_METRICS_REQUESTS_TOTAL_NAME, 'shop_http_requests_total');
     const rule = adapterRule(objects);
     assert.equal(rule.seriesQuery, 'shop_http_requests_total{namespace!="",pod!=""}');
     assert.equal(adapterMetricName(rule, seriesName(rule)), 'shop_http_requests_qps');
@@ -363,20 +363,20 @@ describe('chart values', () => {
   test('the grace period is derived from a longer shutdown budget', async () => {
     const objects = await renderChart({ shutdown: { drainTimeoutSeconds: 30, timeoutSeconds: 40 } });
     assert.equal(deployment(objects).spec.template.spec.terminationGracePeriodSeconds, 50);
-    assert.equal(env(objects).TERMINATION_GRACE_PERIOD_SECONDS, '50');
-    assert.equal(env(objects).SHUTDOWN_TIMEOUT_MS, '40000');
+    assert.equal(containerEnv(objects).WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS, '50');
+    assert.equal(containerEnv(objects).WARMSCALE_SHUTDOWN_TIMEOUT_MS, '40000');
   });
 
   test('an explicit grace period above preStop + shutdown timeout is used as is', async () => {
     const objects = await renderChart({ shutdown: { terminationGracePeriodSeconds: 26 } });
     assert.equal(deployment(objects).spec.template.spec.terminationGracePeriodSeconds, 26);
-    assert.equal(env(objects).TERMINATION_GRACE_PERIOD_SECONDS, '26');
+    assert.equal(containerEnv(objects).WARMSCALE_SHUTDOWN_GRACE_PERIOD_SECONDS, '26');
   });
 
   test('preStopSleepSeconds 0 renders no preStop hook and leaves it out of the grace period', async () => {
     const objects = await renderChart({ shutdown: { preStopSleepSeconds: 0 } });
     assert.equal('lifecycle' in appContainer(objects), false);
-    assert.equal(env(objects).PRESTOP_SLEEP_SECONDS, '0');
+    assert.equal(containerEnv(objects).WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS, '0');
     assert.equal(deployment(objects).spec.template.spec.terminationGracePeriodSeconds, 25);
   });
 
@@ -386,19 +386,19 @@ describe('chart values', () => {
       probes: { startup: { bootSeconds: 10, periodSeconds: 4 } },
     });
     assert.equal(appContainer(objects).startupProbe.failureThreshold, 9);
-    assert.equal(env(objects).WARMUP_BUDGET_MS, '25000');
+    assert.equal(containerEnv(objects).WARMSCALE_WARMUP_BUDGET_MS, '25000');
   });
 
-  test('warm-up off sets WARMUP=off and a startupProbe budget of the boot time only', async () => {
+  test('warm-up off sets WARMSCALE_WARMUP_ENABLED=false and a startupProbe budget of the boot time only', async () => {
     const objects = await renderChart({ warmup: { enabled: false } });
-    assert.equal(env(objects).WARMUP, 'off');
+    assert.equal(containerEnv(objects).WARMSCALE_WARMUP_ENABLED, 'false');
     assert.equal(appContainer(objects).startupProbe.failureThreshold, 5);
   });
 
   test('connection recycling values reach the app, 0 disabling each', async () => {
     const objects = await renderChart({ connectionRecycling: { maxRequests: 0, maxAgeSeconds: 0 } });
-    assert.equal(env(objects).CONNECTION_MAX_REQUESTS, '0');
-    assert.equal(env(objects).CONNECTION_MAX_AGE_MS, '0');
+    assert.equal(containerEnv(objects).WARMSCALE_CONNECTIONS_MAX_REQUESTS, '0');
+    assert.equal(containerEnv(objects).WARMSCALE_CONNECTIONS_MAX_AGE_MS, '0');
   });
 
   test('serviceMonitor.additionalLabels and interval reach the ServiceMonitor', async () => {

@@ -117,6 +117,20 @@ export function deployment(objects: readonly K8sObject[]): K8sObject {
   return findObject(objects, 'Deployment', FULLNAME);
 }
 
+/**
+ * The literal environment of the Deployment's app container, in render order: each `value`, without the `valueFrom`
+ * entries (the downward API), which only a kubelet resolves.
+ */
+export function containerEnv(objects: readonly K8sObject[]): Record<string, string> {
+  const [container] = deployment(objects).spec.template.spec.containers as Array<{
+    env: Array<{ name: string; value?: string }>;
+  }>;
+  if (container === undefined) throw new Error('the Deployment has no container');
+  return Object.fromEntries(
+    container.env.filter((entry) => entry.value !== undefined).map((entry) => [entry.name, entry.value as string]),
+  );
+}
+
 /** The HorizontalPodAutoscaler, when `autoscaling.enabled`. */
 export function hpa(objects: readonly K8sObject[]): K8sObject {
   return findObject(objects, 'HorizontalPodAutoscaler', FULLNAME);

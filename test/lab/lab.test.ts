@@ -217,19 +217,19 @@ describe('lab building blocks', () => {
     const traps = await loadSettings({ warmup: false, drain: false, recycle: false });
     assert.deepEqual(
       {
-        WARMUP: traps.env.WARMUP,
-        SHUTDOWN_DELAY_MS: traps.env.SHUTDOWN_DELAY_MS,
-        PRESTOP_SLEEP_SECONDS: traps.env.PRESTOP_SLEEP_SECONDS,
-        CONNECTION_MAX_REQUESTS: traps.env.CONNECTION_MAX_REQUESTS,
-        CONNECTION_MAX_AGE_MS: traps.env.CONNECTION_MAX_AGE_MS,
+        WARMSCALE_WARMUP_ENABLED: traps.env.WARMSCALE_WARMUP_ENABLED,
+        WARMSCALE_SHUTDOWN_DELAY_MS: traps.env.WARMSCALE_SHUTDOWN_DELAY_MS,
+        WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS: traps.env.WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS,
+        WARMSCALE_CONNECTIONS_MAX_REQUESTS: traps.env.WARMSCALE_CONNECTIONS_MAX_REQUESTS,
+        WARMSCALE_CONNECTIONS_MAX_AGE_MS: traps.env.WARMSCALE_CONNECTIONS_MAX_AGE_MS,
         preStopSleepSeconds: traps.preStopSleepSeconds,
       },
       {
-        WARMUP: 'off',
-        SHUTDOWN_DELAY_MS: '0',
-        PRESTOP_SLEEP_SECONDS: '0',
-        CONNECTION_MAX_REQUESTS: '0',
-        CONNECTION_MAX_AGE_MS: '0',
+        WARMSCALE_WARMUP_ENABLED: 'false',
+        WARMSCALE_SHUTDOWN_DELAY_MS: '0',
+        WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS: '0',
+        WARMSCALE_CONNECTIONS_MAX_REQUESTS: '0',
+        WARMSCALE_CONNECTIONS_MAX_AGE_MS: '0',
         preStopSleepSeconds: 0,
       },
     );

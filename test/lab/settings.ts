@@ -6,6 +6,7 @@ import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AdapterRule, adapterMetricName, adapterRule, rateWindows, seriesName } from '../chart/adapter.js';
 import {
+  containerEnv,
   deployment,
   durationSeconds,
   FULLNAME,
@@ -124,10 +125,6 @@ export function readSettings(objects: readonly K8sObject[], helmArgs: readonly s
   const pod = deployment(objects).spec.template.spec as Record<string, unknown>;
   const container = (pod.containers as Array<Record<string, unknown>>)[0];
   if (container === undefined) throw new Error('the Deployment has no container');
-  const env: Record<string, string> = {};
-  for (const variable of container.env as Array<{ name: string; value?: string }>) {
-    if (variable.value !== undefined) env[variable.name] = variable.value;
-  }
   const lifecycle = container.lifecycle as { preStop?: { sleep?: { seconds?: number } } } | undefined;
   return {
     namespace: NAMESPACE,
@@ -141,7 +138,7 @@ export function readSettings(objects: readonly K8sObject[], helmArgs: readonly s
     rule,
     rateWindowSeconds: durationSeconds(window),
     scrapeIntervalSeconds: durationSeconds(interval),
-    env,
+    env: containerEnv(objects),
     startupProbe: probe(container, 'startupProbe'),
     readinessProbe: probe(container, 'readinessProbe'),
     livenessProbe: probe(container, 'livenessProbe'),
