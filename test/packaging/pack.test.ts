@@ -63,7 +63,8 @@ function projectEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 before(async () => {
-  // One build, then pack without the prepack script: it would rebuild the whole monorepo once per package.
+  // One build, then pack without the prepack script (`build.mjs --clean`): deleting a package's dist while other
+  // suites may import it is not something a test should do. The exact file list below catches stale output instead.
   await run(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root });
   work = await mkdtemp(join(tmpdir(), 'warmscale-packaging-'));
   for (const [name, dir] of Object.entries(PACKAGES) as Array<[PackageName, string]>) {
@@ -109,11 +110,14 @@ after(async () => {
 const SHIPPED_FOLDERS = ['docs', 'examples'];
 
 /**
- * What `files` should put in the tarball: both builds of every module in `src` (no source maps, no output of a deleted
- * module), the shipped folders, README, LICENSE and the manifest.
+ * What `files` should put in the tarball: both builds of every module in `src` with their source maps and the sources
+ * the maps point at (no output of a deleted module), the shipped folders, README, LICENSE and the manifest. The
+ * hpa-sim CLI is an ES module only: its bin is the one way to reach it.
  */
 async function expectedFiles(dir: string): Promise<string[]> {
   const modules = (await readdir(join(dir, 'src'))).filter((file) => file.endsWith('.ts')).map((f) => f.slice(0, -3));
+  const build = (prefix: string, m: string) =>
+    ['.js', '.js.map', '.d.ts', '.d.ts.map'].map((ext) => `${prefix}${m}${ext}`);
   const folders = await Promise.all(
     SHIPPED_FOLDERS.map(async (folder) =>
       (await readdir(join(dir, folder), { recursive: true, withFileTypes: true }).catch(() => []))
@@ -122,7 +126,7 @@ async function expectedFiles(dir: string): Promise<string[]> {
     ),
   );
   return [
-    ...modules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`, `dist/cjs/${m}.js`, `dist/cjs/${m}.d.ts`]),
+    ...modules.flatMap((m) => [...build('dist/', m), ...(m === 'cli' ? [] : build('dist/cjs/', m)), `src/${m}.ts`]),
     'dist/cjs/package.json',
     ...folders.flat(),
     'LICENSE',
