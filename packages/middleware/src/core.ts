@@ -5,7 +5,7 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
 import { createExposition } from './exposition.js';
 import { Lifecycle } from './lifecycle.js';
-import type { Logger } from './logger.js';
+import { exitAfterFlush, type Logger } from './logger.js';
 import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type WarmscaleOptionsInput } from './options.js';
 import { createProbeServer, createProbes, type ProbeHandler, type Probes, probeRoutes } from './probes.js';
 import { ReadinessChecks } from './readiness-checks.js';
@@ -137,7 +137,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     failedWarmupExit = setTimeout(
       () => {
         log.error({ warmup: progress }, 'warm-up failed and its budget is spent: exiting 1');
-        options.shutdown.exit(1);
+        exitAfterFlush(log, options.shutdown.exit, 1);
       },
       Math.max(0, warmupOptions.budgetMs - progress.elapsedMs),
     );

@@ -7,3 +7,24 @@ export interface Logger {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
 }
+
+/**
+ * Exits once the logger has written what it holds (pino's `flush`), so the lines that explain an exit are not lost
+ * or reordered behind it; at most `flushTimeoutMs` later in any case.
+ */
+export function exitAfterFlush(log: Logger, exit: (code: number) => void, code: number, flushTimeoutMs = 1000): void {
+  const flush = (log as { flush?: (done: (error?: Error) => void) => void }).flush;
+  if (typeof flush !== 'function') {
+    exit(code);
+    return;
+  }
+  let exited = false;
+  const once = (): void => {
+    if (exited) return;
+    exited = true;
+    clearTimeout(timer);
+    exit(code);
+  };
+  const timer = setTimeout(once, flushTimeoutMs);
+  flush.call(log, once);
+}

@@ -3,7 +3,7 @@ import { inject } from 'light-my-request';
 import { pino } from 'pino';
 import { createWarmscale, type Warmscale, type WarmscaleCore } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
-import type { Logger } from './logger.js';
+import { exitAfterFlush, type Logger } from './logger.js';
 import type { WarmscaleOptionsInput } from './options.js';
 import { pathOf, writeProbe } from './probes.js';
 import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
@@ -136,7 +136,7 @@ export function createNodeServer(
     core.open().then(core.start, (error: unknown) => {
       log.error({ err: error }, 'the probe port cannot listen: exiting 1');
       server.close();
-      core.options.shutdown.exit(1);
+      exitAfterFlush(log, core.options.shutdown.exit, 1);
     });
   });
 

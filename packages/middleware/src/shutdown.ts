@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Counter, type Registry } from 'prom-client';
 import type { Lifecycle } from './lifecycle.js';
-import type { Logger } from './logger.js';
+import { exitAfterFlush, type Logger } from './logger.js';
 import type { ShutdownOptions } from './options.js';
 import { LifecycleState } from './states.js';
 
@@ -79,7 +79,7 @@ export function createShutdown(
   let endDelay = (): void => {};
 
   function exit(code: number): void {
-    options.exit(code);
+    exitAfterFlush(log, options.exit, code);
   }
 
   async function start(reason: string): Promise<void> {
