@@ -238,6 +238,51 @@ for (const adapter of ADAPTERS) {
       ]);
     });
 
+    test('regression: responses written before routing were never counted; every response is counted once', async () => {
+      running = await adapter.start({ warmup: { enabled: false }, shutdown: { signals: [], exit } });
+      const { port } = new URL(running.url);
+      /** Sends raw bytes on a new connection; resolves with the status line's code, or undefined if none came. */
+      const send = async (bytes: string): Promise<string | undefined> => {
+        const socket = createConnection(Number(port), '127.0.0.1');
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk;
+          if (/\r\n\r\n/.test(received)) socket.end();
+        });
+        socket.on('error', () => {});
+        socket.write(bytes);
+        await once(socket, 'close');
+        return /^HTTP\/1\.1 (\d{3})/.exec(received)?.[1];
+      };
+      const statuses = [
+        await send('GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        await send(`GET /users/${'a'.repeat(200)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        await send('GARBAGE\r\n\r\n'),
+        await send(`GET /test HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+        await send('GET /test HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        // A malformed body: the request is already routed when Node fails to parse it.
+        await send('GET /test HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'),
+      ];
+      assert.deepEqual(statuses.slice(2, 5), ['400', '431', '200']);
+      assert.equal(
+        statuses.every((status) => status !== undefined),
+        true,
+      );
+      const counted = samples((await get(`${running.url}/metrics`)).body, 'httpserver_requests_total');
+      assert.ok(counted.includes('httpserver_requests_total{method="_OTHER",route="__unmatched__",status="431"} 1'));
+      // Per status, the counter holds exactly the responses the clients received.
+      const byStatus = (pairs: Array<[string, number]>): Record<string, number> => {
+        const sums: Record<string, number> = {};
+        for (const [status, n] of pairs) sums[status] = (sums[status] ?? 0) + n;
+        return sums;
+      };
+      assert.deepEqual(
+        byStatus(counted.map((line) => [/status="(\d+)"/.exec(line)?.[1] ?? '', Number(line.split(' ').pop())])),
+        byStatus(statuses.map((status) => [status ?? 'none', 1])),
+        counted.join('\n'),
+      );
+    });
+
     test('SIGTERM under keep-alive load: readiness 503 at once, every request served, in-flight work finishes, exit 0', async () => {
       running = await adapter.start({
         warmup: { enabled: false },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { countClientErrors } from './client-errors.js';
 import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
 import { createExposition } from './exposition.js';
 import { Lifecycle } from './lifecycle.js';
@@ -9,7 +10,7 @@ import { exitAfterFlush, type Logger } from './logger.js';
 import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type WarmscaleOptionsInput } from './options.js';
 import { createProbeServer, createProbes, type ProbeHandler, type Probes, probeRoutes } from './probes.js';
 import { ReadinessChecks } from './readiness-checks.js';
-import { createRequestMetrics, type RequestMetrics, type RequestRecorder } from './request-metrics.js';
+import { createRequestMetrics, type RequestMetrics, type RequestRecorder, UNKNOWN_METHOD } from './request-metrics.js';
 import { SETTING_LIST } from './settings.js';
 import { createShutdown } from './shutdown.js';
 import { LifecycleState } from './states.js';
@@ -63,6 +64,8 @@ export interface WarmscaleHost {
 export interface WarmscaleCore extends Warmscale {
   readonly recorder: RequestRecorder;
   readonly connections: ConnectionPolicy;
+  /** Counts, on the application's server, the responses to requests Node could not parse. */
+  countClientErrors(server: Server): void;
   /** Probe routes served on the application's port (none when `probes.port` is set). */
   readonly mainPortProbes: ReadonlyArray<readonly [string, ProbeHandler]>;
   /** Opens the separate probe port, if any; call before the application listens, so a port clash fails the start. */
@@ -181,6 +184,9 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     recorder,
     connections: createConnectionPolicy(lifecycle, options.connections),
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
+    countClientErrors(server) {
+      countClientErrors(server, (status) => recorder.record({}, UNKNOWN_METHOD, undefined, status, undefined));
+    },
     addWarmupStep(step: WarmupStepInput) {
       if (lifecycle.state !== LifecycleState.Starting) {
         throw new Error(`addWarmupStep must be called before the server listens (state: ${lifecycle.state})`);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { answeredClientError } from './client-errors.js';
 import { createWarmscale, type Warmscale } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { WarmscaleOptionError, type WarmscaleOptionsInput } from './options.js';
@@ -18,7 +19,9 @@ export interface FastifyWarmscaleOptions extends WarmscaleOptionsInput {
 }
 
 const kRecorded = Symbol('warmscale.recorded');
+const kCounted = Symbol('warmscale.counted');
 type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
+type CountedRequest = IncomingMessage & { [kCounted]?: true };
 
 /** The route template Fastify matched; undefined for its 404 handler. */
 function routeOf(request: FastifyRequest): string | undefined {
@@ -60,6 +63,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   const { recorder, options } = core;
 
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
+    (request.raw as CountedRequest)[kCounted] = true;
     if ((request as TrackedRequest)[kRecorded] !== true) {
       recorder.record(request.headers, request.method, routeOf(request), reply.statusCode, reply.elapsedTime);
     }
@@ -68,6 +72,11 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
     // The handler may still reply later; the flag keeps onResponse from counting the request twice.
     (request as TrackedRequest)[kRecorded] = true;
+    (request.raw as CountedRequest)[kCounted] = true;
+    if (answeredClientError(request.raw.socket)) {
+      done();
+      return;
+    }
     recorder.record(request.headers, request.method, routeOf(request), CLIENT_CLOSED_REQUEST_CODE, undefined);
     done();
   });
@@ -109,10 +118,19 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   if (handleRequest !== undefined) {
     server.removeListener('request', handleRequest);
     server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
-      if (admit(request, response)) handleRequest.call(server, request, response);
+      if (!admit(request, response)) return;
+      handleRequest.call(server, request, response);
+      // Fastify's router answers a malformed URL or an over-long parameter at once, with no hook: count it too.
+      if (response.writableEnded) response.once('finish', () => setImmediate(countIfUnhooked, request, response));
     });
   }
+  function countIfUnhooked(request: CountedRequest, response: ServerResponse): void {
+    if (request[kCounted] !== true) {
+      recorder.record(request.headers, request.method ?? 'GET', undefined, response.statusCode, undefined);
+    }
+  }
   core.connections.attach(server);
+  core.countClientErrors(server);
 
   // The probe port opens in onReady, so a port clash fails `listen()` before the application accepts traffic.
   fastify.addHook('onReady', async function openProbePort() {

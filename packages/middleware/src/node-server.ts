@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { inject } from 'light-my-request';
 import { pino } from 'pino';
+import { answerClientErrors, answeredClientError } from './client-errors.js';
 import { createWarmscale, type Warmscale, type WarmscaleCore } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { exitAfterFlush, type Logger } from './logger.js';
@@ -90,6 +91,8 @@ export function createNodeServer(
   function recordResponse(this: TimedResponse): void {
     const request = this.req as MarkedRequest;
     const ended = this.writableEnded;
+    // A malformed body ended this request with a client-error response, already counted.
+    if (!ended && answeredClientError(request.socket)) return;
     recorder.record(
       request.headers,
       request.method ?? 'GET',
@@ -132,6 +135,8 @@ export function createNodeServer(
 
   const server = createServer(handler);
   connections.attach(server);
+  core.countClientErrors(server);
+  answerClientErrors(server);
   server.on('listening', () => {
     core.open().then(core.start, (error: unknown) => {
       log.error({ err: error }, 'the probe port cannot listen: exiting 1');

@@ -41,6 +41,12 @@ export interface RequestRecorder extends RequestMetrics {
   ): void;
 }
 
+/**
+ * The `method` label of a response to a request Node could not parse, so its method is unknown (OpenTelemetry's
+ * semantic conventions name unknown methods `_OTHER`).
+ */
+export const UNKNOWN_METHOD = '_OTHER';
+
 /** nginx's "client closed request": the client went away before a response could be sent. */
 export const CLIENT_CLOSED_REQUEST = '499';
 export const CLIENT_CLOSED_REQUEST_CODE = 499;
