@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from './build.mjs';
-import { ensureHelm, ensurePrometheus } from './tools.mjs';
+import { ensureHelm, ensurePrometheus, ensurePythonPrometheusClient } from './tools.mjs';
 
 const root = join(import.meta.dirname, '..');
 process.chdir(root);
@@ -22,6 +22,7 @@ function testFiles(dir) {
 
 ensureHelm();
 ensurePrometheus();
+ensurePythonPrometheusClient();
 const built = build();
 if (built !== 0) process.exit(built);
 

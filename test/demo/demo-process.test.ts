@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { Agent } from 'node:http';
+import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { type DemoProcess, startDemo } from '../support/demo-process.js';
+import { type DemoProcess, startDemo, waitForLog } from '../support/demo-process.js';
 import { get, pool, samples } from '../support/http.js';
 
 describe('the demo service as a real process', () => {
@@ -57,5 +57,27 @@ describe('the demo service as a real process', () => {
     const after = samples((await get(`${demo.url}/metrics`, agent)).body, 'httpserver_requests_total');
     assert.equal(after.length, before.length);
     assert.ok(after.includes('httpserver_requests_total{method="GET",route="__unmatched__",status="404"} 5001'));
+  });
+  test('regression: /work accepted non-finite ms (Infinity, 1e309, 400 digits) and burnt a CPU forever; now 400', async () => {
+    for (const bad of ['Infinity', '1e309', '-1e309', '9'.repeat(400), 'NaN']) {
+      const response = await get(`${demo.url}/work?ms=${bad}`, agent);
+      assert.deepEqual(
+        [response.status, response.headers['content-type']],
+        [400, 'application/json; charset=utf-8'],
+        bad,
+      );
+    }
+  });
+
+  test('regression: /work kept burning CPU after its client left; now the work stops', async () => {
+    const abandoned = request(`${demo.url}/work?ms=1000`);
+    abandoned.on('error', () => {});
+    abandoned.end();
+    // Sent after the abandoned request, on a connection of its own: once it is answered, the slow one is in the handler.
+    assert.equal((await get(`${demo.url}/hello`)).status, 200);
+    abandoned.destroy();
+    const stopped = await waitForLog(demo, (line) => line.msg === 'work stopped: the client left');
+    assert.equal(stopped.requestedMs, 1000);
+    assert.ok((stopped.workedMs as number) < 1000, `worked ${String(stopped.workedMs)} ms`);
   });
 });

@@ -98,3 +98,21 @@ export function startDemo(
     exited.then((code) => reject(new Error(`demo exited (${code}) before listening: ${stderr}`)));
   });
 }
+
+/**
+ * Resolves with the first log line of `demo` that `matches`, waiting for it if it has not come yet; a generous
+ * deadline only turns a missing line into a failure instead of a hang.
+ */
+export async function waitForLog(
+  demo: DemoProcess,
+  matches: (line: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const found = demo.logs.find(matches);
+    if (found !== undefined) return found;
+    if (demo.child.exitCode !== null) throw new Error('the process exited before logging the line');
+    if (Date.now() > deadline) throw new Error('the line was not logged within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -122,6 +122,7 @@ export interface RunningPrometheus {
 
 interface Tools {
   ensurePrometheus(): { prometheus: string; promtool: string };
+  ensurePythonPrometheusClient(): string;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -141,11 +142,18 @@ function onProcessExit(teardown: () => void): void {
   unstopped.add(teardown);
 }
 
+// A computed specifier keeps tsc from resolving the untyped .mjs; the cast states the functions used.
+const tools = (): Promise<Tools> =>
+  import(new URL('../../../scripts/tools.mjs', import.meta.url).href) as Promise<Tools>;
+
 /** Paths of prometheus and promtool, installed by `scripts/tools.mjs` when missing. */
 export async function prometheusBinaries(): Promise<{ prometheus: string; promtool: string }> {
-  // A computed specifier keeps tsc from resolving the untyped .mjs; the cast states the function used.
-  const tools = (await import(new URL('../../../scripts/tools.mjs', import.meta.url).href)) as Tools;
-  return tools.ensurePrometheus();
+  return (await tools()).ensurePrometheus();
+}
+
+/** Debian's python3 with the reference client's parsers (`prometheus_client`), installed when missing. */
+export async function pythonWithPrometheusClient(): Promise<string> {
+  return (await tools()).ensurePythonPrometheusClient();
 }
 
 /** A duration in Prometheus' syntax: whole seconds as `"2s"`, anything else in milliseconds (`"500ms"`). */

@@ -10,6 +10,10 @@ export interface DemoOptions {
   readonly warmscale?: WarmscaleOptionsInput;
 }
 
+function badRequest(message: string): Error {
+  return Object.assign(new Error(message), { statusCode: 400 });
+}
+
 /** Builds the demo service: a few routes whose traffic is counted for the HPA. Listening is the caller's job. */
 export async function buildDemo(options: DemoOptions = {}): Promise<FastifyInstance> {
   // Per-request log lines would dominate the CPU of a hello-world route under load; lifecycle events still log.
@@ -32,10 +36,17 @@ export async function buildDemo(options: DemoOptions = {}): Promise<FastifyInsta
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { ms } = request.query as { ms: number };
-      await burnCpu(ms);
-      return { worked: ms };
+      // Ajv's type coercion turns "Infinity", "1e309" and 400-digit numbers into Infinity, which passes `integer`
+      // and `maximum`: the one check that holds is the number itself.
+      if (!Number.isSafeInteger(ms)) throw badRequest('querystring/ms must be an integer from 1 to 1000');
+      // A client that leaves stops the work it asked for: nobody waits for the answer.
+      const left = new AbortController();
+      reply.raw.once('close', () => left.abort());
+      const worked = await burnCpu(ms, left.signal);
+      if (worked < ms) request.log.info({ requestedMs: ms, workedMs: worked }, 'work stopped: the client left');
+      return { worked };
     },
   );
   app.get(

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { countClientErrors } from './client-errors.js';
 import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
-import { createExposition } from './exposition.js';
+import { createExposition, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
+import { createInternalServer, type InternalRoute } from './internal-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { exitAfterFlush, type Logger } from './logger.js';
 import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type WarmscaleOptionsInput } from './options.js';
-import { createProbeServer, createProbes, type ProbeHandler, type Probes, probeRoutes } from './probes.js';
+import { createProbes, type ProbeHandler, type Probes, probeRoutes, writeProbe } from './probes.js';
 import { ReadinessChecks } from './readiness-checks.js';
 import { createRequestMetrics, type RequestMetrics, type RequestRecorder, UNKNOWN_METHOD } from './request-metrics.js';
 import { SETTING_LIST } from './settings.js';
@@ -41,6 +42,8 @@ export interface Warmscale {
   addWarmupStep(step: WarmupStepInput): void;
   /** The separate probe server when `probes.port` is set (its `address()` tells the port picked for 0). */
   readonly probeServer: Server | undefined;
+  /** The separate metrics server when `metrics.port` is set (the probe server when both ports are equal). */
+  readonly metricsServer: Server | undefined;
   /** Starts the graceful shutdown, as a shutdown signal would. */
   shutdown(reason?: string): Promise<void>;
   /** The resolved options. */
@@ -68,13 +71,17 @@ export interface WarmscaleCore extends Warmscale {
   countClientErrors(server: Server): void;
   /** Probe routes served on the application's port (none when `probes.port` is set). */
   readonly mainPortProbes: ReadonlyArray<readonly [string, ProbeHandler]>;
-  /** Opens the separate probe port, if any; call before the application listens, so a port clash fails the start. */
+  /** The metrics path served on the application's port (null when `metrics.path` is null or `metrics.port` is set). */
+  readonly mainPortMetricsPath: string | null;
+  /** Answers a scrape on a Node response (for the adapters that serve plain Node requests). */
+  serveMetrics(request: IncomingMessage, response: ServerResponse): void;
+  /** Opens the separate probe and metrics ports, if any; call before the application listens, so a port clash fails the start. */
   open(): Promise<void>;
   /** Call once the application listens: installs the signal handlers and runs the warm-up. */
   start(): void;
   /** Call when the application starts closing. */
   closing(): void;
-  /** Call when the application has closed: stops timers, closes the probe port. */
+  /** Call when the application has closed: stops timers, closes the probe and metrics ports. */
   closed(): Promise<void>;
 }
 
@@ -86,16 +93,28 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
   const options = resolveOptions(input);
   const { registry, metrics: metricsOptions, probes: probeOptions, warmup: warmupOptions } = options;
   const log = host.log;
-  if (metricsOptions.defaultMetrics) collectDefaultMetrics({ register: registry });
+  if (metricsOptions.defaultMetrics) {
+    collectDefaultMetrics({ register: registry });
+    // Gauges named `_total` make `promtool check metrics` fail; `nodejs_active_{handles,requests,resources}{type}`
+    // carry the same figures per type.
+    for (const name of [
+      'nodejs_active_handles_total',
+      'nodejs_active_requests_total',
+      'nodejs_active_resources_total',
+    ]) {
+      registry.removeSingleMetric(name);
+    }
+  }
 
   const lifecycle = new Lifecycle(registry);
   lifecycle.on('state', (state, previous) => log.info({ state, previous }, `lifecycle: ${previous} -> ${state}`));
   const warmupToken = randomUUID();
   const probesOnMainPort = probeOptions.port === null;
+  const mainPortMetricsPath = metricsOptions.port === null ? metricsOptions.path : null;
   const internalRoutes = metricsOptions.countInternal
     ? []
     : [
-        metricsOptions.path,
+        mainPortMetricsPath,
         ...(probesOnMainPort ? [probeOptions.startupPath, probeOptions.readinessPath, probeOptions.livenessPath] : []),
       ].filter((path): path is string => path !== null);
   const recorder = createRequestMetrics(options, {
@@ -112,7 +131,45 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
   const steps: WarmupStep[] = [...warmupOptions.steps];
   const progress: WarmupProgress = { total: 0, done: 0, failed: [], running: undefined, elapsedMs: 0 };
   const probes: Probes = createProbes(lifecycle, new ReadinessChecks(options.readiness.checks), progress, probeOptions);
-  const probeServer = probesOnMainPort ? undefined : createProbeServer(probes, probeOptions);
+
+  function serveMetrics(request: IncomingMessage, response: ServerResponse): void {
+    const openMetrics = wantsOpenMetrics(request.headers.accept);
+    void metricsText(openMetrics).then((body) => {
+      response.writeHead(200, {
+        'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
+        'cache-control': 'no-store',
+      });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    });
+  }
+
+  // The separate ports: one server per distinct port, serving the probes, `/metrics`, or both.
+  const ports = new Map<number, { host: string; routes: Map<string, InternalRoute> }>();
+  const portFor = (port: number, portHost: string) => {
+    let entry = ports.get(port);
+    if (entry === undefined) {
+      entry = { host: portHost, routes: new Map() };
+      ports.set(port, entry);
+    }
+    return entry.routes;
+  };
+  if (probeOptions.port !== null) {
+    const routes = portFor(probeOptions.port, probeOptions.host);
+    for (const [path, probe] of probeRoutes(probes, probeOptions))
+      routes.set(path, (_request, response) => void writeProbe(probe, response));
+  }
+  if (metricsOptions.port !== null && metricsOptions.path !== null) {
+    portFor(metricsOptions.port, metricsOptions.host).set(metricsOptions.path, serveMetrics);
+  }
+  const internalServers = [...ports].map(([port, { host: portHost, routes }]) => ({
+    port,
+    host: portHost,
+    server: createInternalServer(routes),
+  }));
+  const serverOn = (port: number | null) =>
+    internalServers.find((internal) => port !== null && internal.port === port)?.server;
+  const probeServer = serverOn(probeOptions.port);
+  const metricsServer = metricsOptions.path === null ? undefined : serverOn(metricsOptions.port);
   const warmupMetrics = createWarmupMetrics(registry);
   let failedWarmupExit: NodeJS.Timeout | undefined;
 
@@ -128,6 +185,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
         token: warmupToken,
         progress,
         metrics: warmupMetrics,
+        stop: lifecycle.drainingSignal,
       }));
     if (lifecycle.state !== LifecycleState.Warming) return;
     if (ok) {
@@ -143,6 +201,14 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
         exitAfterFlush(log, options.shutdown.exit, 1);
       },
       Math.max(0, warmupOptions.budgetMs - progress.elapsedMs),
+    );
+  }
+
+  async function closeInternalServers(): Promise<void> {
+    await Promise.all(
+      internalServers.map(({ server }) =>
+        server.listening ? new Promise((resolve) => server.close(resolve)) : undefined,
+      ),
     );
   }
 
@@ -181,9 +247,12 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     lifecycle,
     options,
     probeServer,
+    metricsServer,
     recorder,
     connections: createConnectionPolicy(lifecycle, options.connections),
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
+    mainPortMetricsPath,
+    serveMetrics,
     countClientErrors(server) {
       countClientErrors(server, (status) => recorder.record({}, UNKNOWN_METHOD, undefined, status, undefined));
     },
@@ -195,14 +264,21 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     },
     shutdown: (reason = 'shutdown()') => shutdown.start(reason),
     async open() {
-      if (probeServer === undefined || probeServer.listening) return;
-      await new Promise<void>((resolve, reject) => {
-        probeServer.once('error', reject);
-        probeServer.listen(probeOptions.port ?? 0, probeOptions.host, () => {
-          probeServer.off('error', reject);
-          resolve();
-        });
-      });
+      try {
+        for (const { port, host: portHost, server } of internalServers) {
+          if (server.listening) continue;
+          await new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(port, portHost, () => {
+              server.off('error', reject);
+              resolve();
+            });
+          });
+        }
+      } catch (error) {
+        await closeInternalServers();
+        throw error;
+      }
     },
     start() {
       if (lifecycle.state !== LifecycleState.Starting) return;
@@ -222,7 +298,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
       shutdown.removeSignalHandlers();
       shutdown.endDelay();
       probes.close();
-      if (probeServer?.listening) await new Promise((resolve) => probeServer.close(resolve));
+      await closeInternalServers();
       if (lifecycle.state !== LifecycleState.Stopped) lifecycle.transition(LifecycleState.Stopped);
     },
   };

@@ -25,11 +25,26 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
  * strips `_total` from `metric.name`), which would make every later text-format scrape print `httpserver_requests`
  * instead of `httpserver_requests_total`. So the text format is formatted by the registry itself, and OpenMetrics by a
  * second, empty registry that formats a read-only view of each counter carrying the stripped name.
+ *
+ * Renders are single-flight per format: scrapes that arrive while one renders share its result, so a scrape flood
+ * costs one render at a time, not one per connection.
  */
 export function createExposition(registry: Registry): (openMetrics: boolean) => Promise<string> {
   const text = registry as unknown as Formatter;
   const openMetricsFormatter = new (Registry as unknown as FormatterConstructor)(Registry.OPENMETRICS_CONTENT_TYPE);
-  return async function expose(openMetrics: boolean): Promise<string> {
+  const rendering: [Promise<string> | undefined, Promise<string> | undefined] = [undefined, undefined];
+  return function exposeOnce(openMetrics: boolean): Promise<string> {
+    const slot = openMetrics ? 1 : 0;
+    let pending = rendering[slot];
+    if (pending === undefined) {
+      pending = expose(openMetrics).finally(() => {
+        rendering[slot] = undefined;
+      });
+      rendering[slot] = pending;
+    }
+    return pending;
+  };
+  async function expose(openMetrics: boolean): Promise<string> {
     // prom-client merges a registry's default labels into every line; the cached lines do not carry them.
     const direct = !hasDefaultLabels(registry);
     const families = await Promise.all(
@@ -42,7 +57,7 @@ export function createExposition(registry: Registry): (openMetrics: boolean) => 
       }),
     );
     return openMetrics ? `${families.join('\n')}\n# EOF\n` : `${families.join('\n\n')}\n`;
-  };
+  }
 }
 
 /** `registry.setDefaultLabels()` keeps them in `_defaultLabels`; prom-client has no getter. */

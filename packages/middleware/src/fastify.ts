@@ -94,7 +94,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     );
   });
 
-  const metricsPath = options.metrics.path;
+  const metricsPath = core.mainPortMetricsPath;
   if (metricsPath !== null) {
     fastify.get(metricsPath, { logLevel: 'warn' }, async function serveMetrics(request, reply) {
       const openMetrics = wantsOpenMetrics(request.headers.accept);
@@ -155,6 +155,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     lifecycle: core.lifecycle,
     options,
     probeServer: core.probeServer,
+    metricsServer: core.metricsServer,
     addWarmupStep: core.addWarmupStep,
     shutdown: core.shutdown,
   } satisfies Warmscale);

@@ -3,7 +3,6 @@ import { inject } from 'light-my-request';
 import { pino } from 'pino';
 import { answerClientErrors, answeredClientError } from './client-errors.js';
 import { createWarmscale, type Warmscale, type WarmscaleCore } from './core.js';
-import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { exitAfterFlush, type Logger } from './logger.js';
 import type { WarmscaleOptionsInput } from './options.js';
 import { pathOf, writeProbe } from './probes.js';
@@ -72,19 +71,7 @@ export function createNodeServer(
   const { recorder, connections, lifecycle } = core;
 
   const internal = new Map<string, (request: IncomingMessage, response: ServerResponse) => void>();
-  const metricsPath = core.options.metrics.path;
-  if (metricsPath !== null) {
-    internal.set(metricsPath, (request, response) => {
-      const openMetrics = wantsOpenMetrics(request.headers.accept);
-      void core.metricsText(openMetrics).then((body) => {
-        response.writeHead(200, {
-          'content-type': openMetrics ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE,
-          'cache-control': 'no-store',
-        });
-        response.end(request.method === 'HEAD' ? undefined : body);
-      });
-    });
-  }
+  if (core.mainPortMetricsPath !== null) internal.set(core.mainPortMetricsPath, core.serveMetrics);
   for (const [path, probe] of core.mainPortProbes)
     internal.set(path, (_request, response) => void writeProbe(probe, response));
 
@@ -162,6 +149,7 @@ export function createNodeServer(
     lifecycle,
     options: core.options,
     probeServer: core.probeServer,
+    metricsServer: core.metricsServer,
     addWarmupStep: core.addWarmupStep,
     shutdown: core.shutdown,
     server,

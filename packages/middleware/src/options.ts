@@ -296,9 +296,11 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
   if (buckets !== false && !buckets.every((b, i) => i === 0 || b > (buckets[i - 1] as number))) {
     fail(name('metrics.durationBuckets'), String(SETTINGS.metrics.durationBuckets.expected), buckets);
   }
-  if (metrics.durationName === metrics.requestsTotalName) {
+  // OpenMetrics names the counter's family without `_total`: the histogram may not take that name either.
+  const counterFamily = metrics.requestsTotalName.slice(0, -'_total'.length);
+  if (metrics.durationName === metrics.requestsTotalName || metrics.durationName === counterFamily) {
     throw new WarmscaleOptionError(
-      `${name('metrics.durationName')} must differ from ${name('metrics.requestsTotalName')} (both ${JSON.stringify(metrics.durationName)})`,
+      `${name('metrics.durationName')} must differ from ${name('metrics.requestsTotalName')} and its family name ${JSON.stringify(counterFamily)} (got ${JSON.stringify(metrics.durationName)})`,
     );
   }
 
@@ -338,8 +340,30 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     );
   }
 
+  const registry = (top.registry as Registry | undefined) ?? new Registry();
+  const taken = (metric: string): boolean => registry.getSingleMetric(metric) !== undefined;
+  const families: Array<readonly [string, string]> = [['metrics.requestsTotalName', metrics.requestsTotalName]];
+  if (metrics.durationBuckets !== false) families.push(['metrics.durationName', metrics.durationName]);
+  for (const [option, metric] of families) {
+    if (taken(metric)) {
+      throw new WarmscaleOptionError(
+        `${name(option)} must not name a metric the registry already holds (got ${JSON.stringify(metric)})`,
+      );
+    }
+  }
+  if (taken('warmscale_lifecycle_state')) {
+    throw new WarmscaleOptionError(
+      'registry must not be shared by two warmscale instances (it holds warmscale_lifecycle_state)',
+    );
+  }
+  if (metrics.defaultMetrics && taken('process_cpu_user_seconds_total')) {
+    throw new WarmscaleOptionError(
+      `${name('metrics.defaultMetrics')} must be false when the registry already holds prom-client's default metrics`,
+    );
+  }
+
   return {
-    registry: (top.registry as Registry | undefined) ?? new Registry(),
+    registry,
     metrics,
     probes,
     warmup,

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Lifecycle } from './lifecycle.js';
 import type { ProbeOptions } from './options.js';
@@ -26,6 +26,12 @@ export interface Probes {
   close(): void;
 }
 
+/**
+ * How long a stall stays reported: long enough for every caller queued behind it to see it, short enough that one
+ * stall fails at most one kubelet liveness probe (periodSeconds >= 10 in the chart), so it alone never restarts a pod.
+ */
+export const STALL_REPORT_MS = 5000;
+
 const STARTED: ReadonlySet<LifecycleState> = new Set<LifecycleState>([
   LifecycleState.Ready,
   LifecycleState.Draining,
@@ -38,7 +44,8 @@ const STARTED: ReadonlySet<LifecycleState> = new Set<LifecycleState>([
  * - readiness: 200 only when ready and every critical check passes; 503 from the shutdown signal on, which is what
  *   takes the pod out of the Service while it keeps serving;
  * - liveness: 200 while the process can serve, including while warming and draining (a restart would not help),
- *   503 when the event loop stalled beyond `maxEventLoopDelayMs` or the application called `markBroken`.
+ *   503 when the event loop stalled beyond `maxEventLoopDelayMs` (for STALL_REPORT_MS after the stall is seen) or the
+ *   application called `markBroken`.
  */
 export function createProbes(
   lifecycle: Lifecycle,
@@ -47,6 +54,7 @@ export function createProbes(
   options: ProbeOptions,
 ): Probes {
   let eventLoop: IntervalHistogram | undefined;
+  let stall: { ms: number; until: number } | undefined;
   if (options.maxEventLoopDelayMs > 0) {
     eventLoop = monitorEventLoopDelay({ resolution: 20 });
     eventLoop.enable();
@@ -72,10 +80,17 @@ export function createProbes(
       const broken = lifecycle.broken;
       if (broken !== undefined) return { status: 503, body: { state, broken } };
       if (eventLoop === undefined) return { status: 200, body: { state } };
-      // The worst stall since the previous liveness probe.
+      // The worst delay since the previous liveness answer. A stall past the limit is reported to every caller for
+      // STALL_REPORT_MS after it is seen, not only to the first (the kubelet, a monitor, a human with curl).
+      const now = performance.now();
       const eventLoopDelayMs = Math.round(eventLoop.max / 1e6);
       eventLoop.reset();
-      return { status: eventLoopDelayMs > options.maxEventLoopDelayMs ? 503 : 200, body: { state, eventLoopDelayMs } };
+      if (eventLoopDelayMs > options.maxEventLoopDelayMs)
+        stall = { ms: eventLoopDelayMs, until: now + STALL_REPORT_MS };
+      if (stall !== undefined && now < stall.until) {
+        return { status: 503, body: { state, eventLoopDelayMs: Math.max(eventLoopDelayMs, stall.ms) } };
+      }
+      return { status: 200, body: { state, eventLoopDelayMs } };
     },
     close() {
       eventLoop?.disable();
@@ -106,18 +121,4 @@ export function pathOf(url: string | undefined): string {
   if (url === undefined) return '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
-}
-
-/** Serves the probes on a separate port (`probes.port`), outside the application's routes and hooks. */
-export function createProbeServer(probes: Probes, options: ProbeOptions): Server {
-  const handlers = new Map(probeRoutes(probes, options));
-  return createServer(function serveProbePort(request: IncomingMessage, response: ServerResponse) {
-    const handler =
-      request.method === 'GET' || request.method === 'HEAD' ? handlers.get(pathOf(request.url)) : undefined;
-    if (handler === undefined) {
-      response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not Found"}');
-      return;
-    }
-    void writeProbe(handler, response);
-  });
 }

@@ -20,8 +20,23 @@ declare module '@sinclair/typebox' {
   }
 }
 
+const PATH_EXPECTED = 'a path starting with "/", without "?", "#", "*" or ":"';
+
+/** A literal path the middleware serves: no query, and no `*` or `:` that a router would read as a pattern. */
 const path = (description: string, defaultValue: string) =>
-  Type.String({ pattern: '^/[^\\s?#]*$', default: defaultValue, description, expected: 'a path starting with "/"' });
+  Type.String({
+    pattern: '^/[^\\s?#*:]*$',
+    default: defaultValue,
+    description,
+    expected: PATH_EXPECTED,
+  });
+
+const port = (description: string) =>
+  Type.Union([integer('', undefined, 0, 65535, undefined), Type.Null()], {
+    default: null,
+    description,
+    expected: 'an integer from 0 to 65535',
+  });
 
 const flag = (description: string, defaultValue: boolean) =>
   Type.Boolean({ default: defaultValue, description, expected: 'a boolean' });
@@ -59,9 +74,18 @@ export const SETTINGS = {
       {
         default: '/metrics',
         description: 'Path of the Prometheus endpoint; `null` serves none (scrape `registry` yourself).',
-        expected: 'a path starting with "/"',
+        expected: PATH_EXPECTED,
       },
     ),
+    port: port(
+      "Serve `/metrics` on this port instead of the application's (`null`: same port; 0: any free port), so scrapes never queue behind traffic. When it equals `probes.port`, one server answers both.",
+    ),
+    host: Type.String({
+      minLength: 1,
+      default: '0.0.0.0',
+      description: 'Host of the separate metrics port.',
+      expected: 'a non-empty string',
+    }),
     requestsTotalName: Type.String({
       pattern: '^[a-zA-Z_:][a-zA-Z0-9_:]*_total$',
       default: 'httpserver_requests_total',
@@ -94,11 +118,14 @@ export const SETTINGS = {
       description: 'The one `route` label value shared by every request that matches no route.',
       expected: 'a non-empty string',
     }),
-    excludeRoutes: Type.Array(path('A route template.', '/'), {
-      default: [],
-      description: "Further route templates (as registered, e.g. `'/internal/:id'`) whose requests are not counted.",
-      expected: 'an array of route paths',
-    }),
+    excludeRoutes: Type.Array(
+      Type.String({ pattern: '^/[^\\s?#]*$', expected: 'a route template starting with "/"' }),
+      {
+        default: [],
+        description: "Further route templates (as registered, e.g. `'/internal/:id'`) whose requests are not counted.",
+        expected: 'an array of route templates',
+      },
+    ),
     countInternal: flag(
       'Count the metrics endpoint, the probes and warm-up requests too (they inflate the QPS the HPA sees).',
       false,
@@ -108,11 +135,7 @@ export const SETTINGS = {
     startupPath: path('Path of the startup probe.', '/startupz'),
     readinessPath: path('Path of the readiness probe.', '/readyz'),
     livenessPath: path('Path of the liveness probe.', '/livez'),
-    port: Type.Union([integer('', undefined, 0, 65535, undefined), Type.Null()], {
-      default: null,
-      description: "Serve the probes on this port instead of the application's (`null`: same port; 0: any free port).",
-      expected: 'an integer from 0 to 65535',
-    }),
+    port: port("Serve the probes on this port instead of the application's (`null`: same port; 0: any free port)."),
     host: Type.String({
       minLength: 1,
       default: '0.0.0.0',
@@ -120,7 +143,7 @@ export const SETTINGS = {
       expected: 'a non-empty string',
     }),
     maxEventLoopDelayMs: integer(
-      'Liveness turns 503 when the event loop stalled longer than this since the previous liveness probe; 0 never.',
+      'Liveness turns 503 when the event loop stalled longer than this since the previous liveness answer (reported to every caller for 5 s); 0 never.',
       5000,
       0,
       HOUR_MS,

@@ -103,6 +103,8 @@ export interface WarmupRun {
   readonly token: string;
   readonly progress: WarmupProgress;
   readonly metrics: WarmupMetrics;
+  /** Aborted when shutdown starts: the running step is cancelled and no further step runs. */
+  readonly stop: AbortSignal;
 }
 
 export interface WarmupMetrics {
@@ -114,7 +116,7 @@ export function createWarmupMetrics(registry: Registry): WarmupMetrics {
   return {
     steps: new Counter({
       name: 'warmscale_warmup_steps_total',
-      help: 'Warm-up steps finished, by outcome (succeeded, failed, timed_out)',
+      help: 'Warm-up steps finished, by outcome (succeeded, failed, timed_out, cancelled by shutdown)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -139,12 +141,21 @@ export async function runWarmup(run: WarmupRun): Promise<boolean> {
   const deadline = started + budgetMs;
   let ok = true;
   for (const step of steps) {
+    if (run.stop.aborted) {
+      ok = false;
+      break;
+    }
     progress.running = step.name;
     const remaining = Math.max(0, deadline - performance.now());
     const timeoutMs = Math.min(step.timeoutMs ?? remaining, remaining);
     const outcome = await runStep(run, step, timeoutMs);
     progress.elapsedMs = Math.round(performance.now() - started);
     metrics.steps.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'cancelled') {
+      log.info({ step: step.name }, 'shutdown started: warm-up stopped');
+      ok = false;
+      break;
+    }
     if (outcome.kind === 'succeeded') {
       progress.done++;
       log.info({ step: step.name, elapsedMs: progress.elapsedMs }, 'warm-up step done');
@@ -166,7 +177,9 @@ export async function runWarmup(run: WarmupRun): Promise<boolean> {
   return ok;
 }
 
-type Outcome = { kind: 'succeeded' } | { kind: 'failed' | 'timed_out'; error: string };
+type Outcome = { kind: 'succeeded' } | { kind: 'failed' | 'timed_out' | 'cancelled'; error: string };
+
+class StepCancelled extends Error {}
 
 async function runStep(run: WarmupRun, step: WarmupStep, timeoutMs: number): Promise<Outcome> {
   const controller = new AbortController();
@@ -178,18 +191,30 @@ async function runStep(run: WarmupRun, step: WarmupStep, timeoutMs: number): Pro
     }, timeoutMs);
     timer.unref();
   });
+  let cancelStep = (): void => {};
+  const cancelled = new Promise<never>((_, reject) => {
+    cancelStep = () => {
+      controller.abort(new StepCancelled('shutdown started'));
+      reject(controller.signal.reason);
+    };
+    run.stop.addEventListener('abort', cancelStep, { once: true });
+  });
+  cancelled.catch(() => {});
   try {
+    if (run.stop.aborted) throw new StepCancelled('shutdown started');
     const work =
       step.kind === 'function'
         ? Promise.resolve(step.run({ ...run.host.context, signal: controller.signal }))
         : replay(run, step, controller.signal);
-    await Promise.race([work, timedOut]);
+    await Promise.race([work, timedOut, cancelled]);
     return { kind: 'succeeded' };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { kind: error instanceof StepTimeout ? 'timed_out' : 'failed', error: message };
+    const kind = error instanceof StepTimeout ? 'timed_out' : error instanceof StepCancelled ? 'cancelled' : 'failed';
+    return { kind, error: message };
   } finally {
     clearTimeout(timer);
+    run.stop.removeEventListener('abort', cancelStep);
     controller.abort();
   }
 }

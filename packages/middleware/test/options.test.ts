@@ -27,17 +27,17 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
   [
     'an unknown metrics key',
     { metrics: { pathh: '/m' } },
-    'metrics.pathh is not an option (known: path, requestsTotalName, durationName, durationBuckets, defaultMetrics, exemplars, unmatchedRoute, excludeRoutes, countInternal)',
+    'metrics.pathh is not an option (known: path, port, host, requestsTotalName, durationName, durationBuckets, defaultMetrics, exemplars, unmatchedRoute, excludeRoutes, countInternal)',
   ],
   [
     'a path without a slash',
     { metrics: { path: 'metrics' } },
-    'metrics.path must be a path starting with "/" (got "metrics")',
+    'metrics.path must be a path starting with "/", without "?", "#", "*" or ":" (got "metrics")',
   ],
   [
     'a path with a query',
     { metrics: { path: '/m?x=1' } },
-    'metrics.path must be a path starting with "/" (got "/m?x=1")',
+    'metrics.path must be a path starting with "/", without "?", "#", "*" or ":" (got "/m?x=1")',
   ],
   [
     'a counter name without _total',
@@ -63,7 +63,7 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
   [
     'a bad excluded route',
     { metrics: { excludeRoutes: ['/ok', 'bad'] } },
-    'metrics.excludeRoutes[1] must be a path starting with "/" (got "bad")',
+    'metrics.excludeRoutes[1] must be a route template starting with "/" (got "bad")',
   ],
   [
     'a registry that is not a prom-client Registry',
@@ -71,6 +71,31 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
     "registry must be a prom-client Registry (from the same prom-client copy as @warmscale/middleware's) (got an object)",
   ],
   ['options that are not an object', 42, 'options must be an object (got 42)'],
+  [
+    'a shutdown timeout setTimeout cannot hold (regression: it exited 6 ms after shutdown started)',
+    { shutdown: { timeoutMs: 3e9 } },
+    'shutdown.timeoutMs must be an integer from 1 to 3600000 (got 3000000000)',
+  ],
+  [
+    'a warm-up budget setTimeout cannot hold (regression: warm-up failed at once)',
+    { warmup: { budgetMs: 3e9 } },
+    'warmup.budgetMs must be an integer from 1 to 3600000 (got 3000000000)',
+  ],
+  [
+    "a histogram named as the counter's OpenMetrics family (regression: a duplicate family parsers reject)",
+    { metrics: { durationName: 'httpserver_requests' } },
+    'metrics.durationName must differ from metrics.requestsTotalName and its family name "httpserver_requests" (got "httpserver_requests")',
+  ],
+  [
+    'a probe path with a wildcard (regression: it swallowed unmatched requests)',
+    { probes: { livenessPath: '/*' } },
+    'probes.livenessPath must be a path starting with "/", without "?", "#", "*" or ":" (got "/*")',
+  ],
+  [
+    'a probe path with a parameter (regression: it swallowed unmatched requests)',
+    { probes: { readinessPath: '/:id' } },
+    'probes.readinessPath must be a path starting with "/", without "?", "#", "*" or ":" (got "/:id")',
+  ],
 ];
 
 for (const [what, options, message] of invalid) {
