@@ -154,7 +154,10 @@ for (const adapter of ADAPTERS) {
       await ws.lifecycle.ready;
       assert.equal((await get(`${url}/readyz`)).status, 200);
       const exposition = (await get(`${url}/metrics`)).body;
-      assert.deepEqual(samples(exposition, 'httpserver_requests_total'), []);
+      // A pod that has counted nothing exports one zero series, so the adapter sees 0 for it, not a missing pod.
+      assert.deepEqual(samples(exposition, 'httpserver_requests_total'), [
+        'httpserver_requests_total{method="GET",route="__unmatched__",status="404"} 0',
+      ]);
       assert.deepEqual(samples(exposition, 'warmscale_warmup_steps_total'), [
         'warmscale_warmup_steps_total{outcome="succeeded"} 2',
       ]);
@@ -281,6 +284,72 @@ for (const adapter of ADAPTERS) {
         byStatus(statuses.map((status) => [status ?? 'none', 1])),
         counted.join('\n'),
       );
+    });
+
+    test('admission.maxInFlight: 50 concurrent slow requests, 10 served, 40 shed with 503 and counted; probes unaffected', async () => {
+      running = await adapter.start({
+        warmup: { enabled: false },
+        admission: { maxInFlight: 10, maxEventLoopDelayMs: 0, retryAfterSeconds: 2 },
+        shutdown: { signals: [], exit },
+      });
+      const { url } = running;
+      const agent = new Agent({ keepAlive: false, maxSockets: 50 });
+      try {
+        const results = Array.from({ length: 50 }, () => get(`${url}/slow`, agent));
+        const shed: HttpResult[] = [];
+        for (const result of results) void result.then((r) => r.status === 503 && shed.push(r));
+        await until(() => shed.length === 40 && running?.slowStarted() === 10, '40 shed and 10 in the handler');
+        for (const probe of ['/startupz', '/readyz', '/livez'])
+          assert.equal((await get(`${url}${probe}`)).status, 200, probe);
+        const during = (await get(`${url}/metrics`)).body;
+        // The 10 slow requests and the scrape itself.
+        assert.deepEqual(samples(during, 'warmscale_requests_in_flight'), ['warmscale_requests_in_flight 11']);
+        running.release();
+        const statuses = (await Promise.all(results)).map((r) => r.status);
+        assert.deepEqual(
+          [statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 503).length],
+          [10, 40],
+        );
+        const first = shed[0] as HttpResult;
+        assert.deepEqual(
+          [first.headers['retry-after'], first.headers.connection, JSON.parse(first.body).reason],
+          ['2', 'close', 'concurrency'],
+        );
+        const exposition = (await get(`${url}/metrics`)).body;
+        const sum = (status: string) =>
+          samples(exposition, 'httpserver_requests_total')
+            .filter((line) => line.includes(`status="${status}"`))
+            .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
+        assert.deepEqual([sum('200'), sum('503')], [10, 40]);
+        assert.deepEqual(samples(exposition, 'warmscale_admission_rejected_total'), [
+          'warmscale_admission_rejected_total{reason="concurrency"} 40',
+        ]);
+        assert.deepEqual(samples(exposition, 'warmscale_requests_in_flight'), ['warmscale_requests_in_flight 1']);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    test('admission.maxEventLoopDelayMs sheds during an event-loop stall and stops once the loop keeps up again', async () => {
+      running = await adapter.start({
+        warmup: { enabled: false },
+        admission: { maxEventLoopDelayMs: 200 },
+        shutdown: { signals: [], exit },
+      });
+      const { url } = running;
+      assert.equal((await get(`${url}/test`)).status, 200);
+      const until = performance.now() + 600;
+      while (performance.now() < until);
+      // The guard's sampler is overdue after the stall and runs in the next timers phase, before this request is read.
+      const during = await get(`${url}/test`);
+      assert.deepEqual([during.status, JSON.parse(during.body).reason], [503, 'event_loop']);
+      assert.equal((await get(`${url}/livez`)).status, 200, 'probes are never shed');
+      // Two sampling periods without a stall clear the guard.
+      await sleep(250);
+      assert.equal((await get(`${url}/test`)).status, 200);
+      assert.deepEqual(samples((await get(`${url}/metrics`)).body, 'warmscale_admission_rejected_total'), [
+        'warmscale_admission_rejected_total{reason="event_loop"} 1',
+      ]);
     });
 
     test('SIGTERM under keep-alive load: readiness 503 at once, every request served, in-flight work finishes, exit 0', async () => {

@@ -38,13 +38,21 @@ export interface ConnectionPolicy {
  * failures. Setting `shouldKeepAlive` is what Node itself does on the last allowed response. Requests injected in
  * process have no connection to close.
  */
+/**
+ * The age limit of one connection: `maxAgeMs` spread uniformly by `±jitter`, so clients that connected together (a
+ * rollout, a scale-out) do not all reconnect in the same instant and move between pods in bursts.
+ */
+export function recycleAgeMs(maxAgeMs: number, jitter: number, random: () => number = Math.random): number {
+  return maxAgeMs * (1 + jitter * (2 * random() - 1));
+}
+
 export function createConnectionPolicy(lifecycle: Lifecycle, options: ConnectionOptions): ConnectionPolicy {
-  const { maxRequests, maxAgeMs } = options;
+  const { maxRequests, maxAgeMs, maxAgeJitter } = options;
   return {
     attach(server) {
       const sockets = new Set<TrackedSocket>();
       server.on('connection', function trackConnection(socket: TrackedSocket) {
-        if (maxAgeMs > 0) socket[kRecycleAt] = performance.now() + maxAgeMs;
+        if (maxAgeMs > 0) socket[kRecycleAt] = performance.now() + recycleAgeMs(maxAgeMs, maxAgeJitter);
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
       });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { RequestGate } from './admission.js';
 import { countClientErrors } from './client-errors.js';
 import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
 import { createExposition, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
@@ -66,6 +67,8 @@ export interface WarmscaleHost {
 /** The framework-agnostic runtime behind every adapter. */
 export interface WarmscaleCore extends Warmscale {
   readonly recorder: RequestRecorder;
+  /** Requests in flight and admission control, run by the adapters ahead of the application. */
+  readonly gate: RequestGate;
   readonly connections: ConnectionPolicy;
   /** Counts, on the application's server, the responses to requests Node could not parse. */
   countClientErrors(server: Server): void;
@@ -127,6 +130,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
   });
   const shutdown = createShutdown(host, lifecycle, registry, options.shutdown);
   const metricsText = createExposition(registry);
+  const gate = new RequestGate(options.admission, lifecycle, registry);
 
   const steps: WarmupStep[] = [...warmupOptions.steps];
   const progress: WarmupProgress = { total: 0, done: 0, failed: [], running: undefined, elapsedMs: 0 };
@@ -249,6 +253,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     probeServer,
     metricsServer,
     recorder,
+    gate,
     connections: createConnectionPolicy(lifecycle, options.connections),
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
     mainPortMetricsPath,
@@ -298,6 +303,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
       shutdown.removeSignalHandlers();
       shutdown.endDelay();
       probes.close();
+      gate.close();
       await closeInternalServers();
       if (lifecycle.state !== LifecycleState.Stopped) lifecycle.transition(LifecycleState.Stopped);
     },

@@ -24,6 +24,7 @@ function parse(raw: string, schema: TSchema): unknown {
   const accepts = kinds(schema);
   if (accepts.includes('false') && raw === 'false') return false;
   if (accepts.includes('integer')) return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (accepts.includes('number')) return /^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw) ? Number(raw) : raw;
   if (accepts.includes('boolean')) return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (accepts.includes('array')) {
     const items = raw

@@ -5,6 +5,7 @@ import { answeredClientError } from './client-errors.js';
 import { createWarmscale, type Warmscale } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { WarmscaleOptionError, type WarmscaleOptionsInput } from './options.js';
+import { pathOf } from './probes.js';
 import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
 import { WARMUP_HEADER } from './warmup.js';
 
@@ -62,8 +63,10 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   });
   const { recorder, options } = core;
 
+  const gate = core.gate;
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
     (request.raw as CountedRequest)[kCounted] = true;
+    gate.leave(request.raw);
     if ((request as TrackedRequest)[kRecorded] !== true) {
       recorder.record(request.headers, request.method, routeOf(request), reply.statusCode, reply.elapsedTime);
     }
@@ -73,6 +76,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     // The handler may still reply later; the flag keeps onResponse from counting the request twice.
     (request as TrackedRequest)[kRecorded] = true;
     (request.raw as CountedRequest)[kCounted] = true;
+    gate.leave(request.raw);
     if (answeredClientError(request.raw.socket)) {
       done();
       return;
@@ -114,11 +118,23 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   // Fastify's own request listener runs only for the requests the connection policy admits (see connections.ts).
   const server = fastify.server;
   const admit = core.connections.admit;
+  // Probes and /metrics are never shed.
+  const internalPaths = new Set([
+    ...core.mainPortProbes.map(([path]) => path),
+    ...(core.mainPortMetricsPath === null ? [] : [core.mainPortMetricsPath]),
+  ]);
   const [handleRequest] = server.listeners('request') as RequestListener[];
   if (handleRequest !== undefined) {
     server.removeListener('request', handleRequest);
     server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
       if (!admit(request, response)) return;
+      const shed = gate.enter(request);
+      if (shed !== undefined && !internalPaths.has(pathOf(request.url))) {
+        // Shed before Fastify routes it, so it costs no routing or hooks: counted under the unmatched route.
+        gate.shed(request, response, shed);
+        recorder.record(request.headers, request.method ?? 'GET', undefined, 503, 0);
+        return;
+      }
       handleRequest.call(server, request, response);
       // Fastify's router answers a malformed URL or an over-long parameter at once, with no hook: count it too.
       if (response.writableEnded) response.once('finish', () => setImmediate(countIfUnhooked, request, response));
@@ -126,6 +142,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   }
   function countIfUnhooked(request: CountedRequest, response: ServerResponse): void {
     if (request[kCounted] !== true) {
+      gate.leave(request);
       recorder.record(request.headers, request.method ?? 'GET', undefined, response.statusCode, undefined);
     }
   }

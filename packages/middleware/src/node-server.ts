@@ -68,7 +68,7 @@ export function createNodeServer(
     close,
     context: {},
   });
-  const { recorder, connections, lifecycle } = core;
+  const { recorder, connections, lifecycle, gate } = core;
 
   const internal = new Map<string, (request: IncomingMessage, response: ServerResponse) => void>();
   if (core.mainPortMetricsPath !== null) internal.set(core.mainPortMetricsPath, core.serveMetrics);
@@ -77,6 +77,7 @@ export function createNodeServer(
 
   function recordResponse(this: TimedResponse): void {
     const request = this.req as MarkedRequest;
+    gate.leave(request);
     const ended = this.writableEnded;
     // A malformed body ended this request with a client-error response, already counted.
     if (!ended && answeredClientError(request.socket)) return;
@@ -92,32 +93,37 @@ export function createNodeServer(
     if (lifecycle.state === LifecycleState.Stopping) server.closeIdleConnections();
   }
 
-  /** A request on the server: counted when its response closes, which is also when a client that left is noticed. */
+  /**
+   * A request on the server: probes and `/metrics` first (never shed), then admission control, then the application.
+   * It is counted when its response closes, which is also when a client that left is noticed.
+   */
   function handler(request: IncomingMessage, response: ServerResponse): void {
     if (!connections.admit(request, response)) return;
     response.on('close', recordResponse);
-    dispatch(request, response);
+    (response as TimedResponse)[kStartedAt] = performance.now();
+    const shed = gate.enter(request);
+    if (serveInternal(request, response)) return;
+    if (shed === undefined) app(request, response);
+    else gate.shed(request, response, shed);
   }
 
   /**
    * A warm-up request through `light-my-request`: it has no socket to lose, and Express swaps the prototype of the
-   * fake response so it never emits `close`; it is counted when it finishes.
+   * fake response so it never emits `close`; it is counted when it finishes, and never shed.
    */
   function handleInjected(request: IncomingMessage, response: ServerResponse): void {
     response.on('finish', recordResponse);
-    dispatch(request, response);
+    (response as TimedResponse)[kStartedAt] = performance.now();
+    if (!serveInternal(request, response)) app(request, response);
   }
 
-  function dispatch(request: IncomingMessage, response: ServerResponse): void {
-    (response as TimedResponse)[kStartedAt] = performance.now();
+  function serveInternal(request: IncomingMessage, response: ServerResponse): boolean {
     const path = pathOf(request.url);
     const serve = request.method === 'GET' || request.method === 'HEAD' ? internal.get(path) : undefined;
-    if (serve === undefined) {
-      app(request, response);
-      return;
-    }
+    if (serve === undefined) return false;
     (request as MarkedRequest)[kInternalRoute] = path;
     serve(request, response);
+    return true;
   }
 
   const server = createServer(handler);

@@ -47,6 +47,9 @@ export type ShutdownOptionsInput = Partial<Section<'shutdown'>> & {
 /** Connection recycling, which lets scale-out spread keep-alive traffic. */
 export type ConnectionOptions = Section<'connections'>;
 export type ConnectionOptionsInput = Partial<ConnectionOptions>;
+/** Admission control: a concurrency cap with slow start, and an event-loop guard. */
+export type AdmissionOptions = Section<'admission'>;
+export type AdmissionOptionsInput = Partial<AdmissionOptions>;
 
 /** Options of `@warmscale/middleware`; every field is optional, and the `WARMSCALE_*` variables set the defaults. */
 export interface WarmscaleOptionsInput {
@@ -60,6 +63,7 @@ export interface WarmscaleOptionsInput {
   readonly readiness?: ReadinessOptionsInput;
   readonly shutdown?: ShutdownOptionsInput;
   readonly connections?: ConnectionOptionsInput;
+  readonly admission?: AdmissionOptionsInput;
 }
 
 /** The options with every default resolved and every relation checked. */
@@ -71,6 +75,7 @@ export interface WarmscaleOptions {
   readonly readiness: { readonly checks: readonly ReadinessCheck[] };
   readonly shutdown: ShutdownOptions;
   readonly connections: ConnectionOptions;
+  readonly admission: AdmissionOptions;
 }
 
 function fail(option: string, expected: string, got: unknown): never {
@@ -273,6 +278,7 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     'readiness',
     'shutdown',
     'connections',
+    'admission',
   ]);
   if (top.registry !== undefined && !(top.registry instanceof Registry)) {
     fail(
@@ -340,6 +346,13 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     );
   }
 
+  const admission = settingsOf('admission', given('admission'), env, names);
+  if (admission.slowStartMs > 0 && admission.maxInFlight === 0) {
+    throw new WarmscaleOptionError(
+      `${name('admission.slowStartMs')} needs ${name('admission.maxInFlight')} > 0: slow start ramps that cap (got ${admission.slowStartMs} with no cap)`,
+    );
+  }
+
   const registry = (top.registry as Registry | undefined) ?? new Registry();
   const taken = (metric: string): boolean => registry.getSingleMetric(metric) !== undefined;
   const families: Array<readonly [string, string]> = [['metrics.requestsTotalName', metrics.requestsTotalName]];
@@ -370,5 +383,6 @@ export function resolveOptions(input: WarmscaleOptionsInput | undefined): Warmsc
     readiness: { checks: Object.freeze(checks) },
     shutdown,
     connections: settingsOf('connections', given('connections'), env, names),
+    admission,
   };
 }

@@ -64,7 +64,7 @@ export class RequestCounterFamily implements SelfFormattingFamily {
       help: this.help,
       type: this.type,
       aggregator: this.aggregator,
-      values: this.table.counterSeries.map((series) => ({
+      values: this.table.exported().map((series) => ({
         value: series.value,
         labels: series.labels,
         ...(series.traceId === undefined
@@ -87,7 +87,7 @@ export class RequestCounterFamily implements SelfFormattingFamily {
   expose(openMetrics: boolean): string {
     let text = openMetrics ? this.openMetricsHeader : this.textHeader;
     const prefix = `\n${this.name}`;
-    for (const series of this.table.counterSeries) {
+    for (const series of this.table.exported()) {
       text += `${prefix}${series.labelText} ${series.value}`;
       if (openMetrics && series.traceId !== undefined) text += exemplarText(series);
     }

@@ -59,7 +59,7 @@ export const CLIENT_CLOSED_REQUEST_CODE = 499;
 export function createRequestMetrics(options: WarmscaleOptions, accounting: RequestAccounting): RequestRecorder {
   const { registry, metrics: opts } = options;
   const histogram = opts.durationBuckets !== false;
-  const table = new RequestTable(opts.durationBuckets === false ? [] : opts.durationBuckets);
+  const table = new RequestTable(opts.durationBuckets === false ? [] : opts.durationBuckets, opts.unmatchedRoute);
   const requests = new RequestCounterFamily(
     opts.requestsTotalName,
     'HTTP requests served, by method, route template and response status',

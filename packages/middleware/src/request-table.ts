@@ -45,8 +45,38 @@ export class RequestTable {
   /** Route series in the order of their first duration observation. */
   readonly histogramSeries: RouteSeries[] = [];
 
-  /** @param upperBounds the histogram's bucket bounds in seconds, strictly increasing (empty: no histogram). */
-  constructor(readonly upperBounds: readonly number[]) {}
+  /**
+   * What a pod that has counted nothing yet exports: one zero series, so the adapter's per-pod query returns 0 for
+   * it instead of leaving it out (a missing pod counts as 100% of the target when the HPA scales down, which holds
+   * scale-in back). It is `GET` + the unmatched route + 404, a series any pod may have; it goes once real series exist.
+   */
+  private readonly placeholder: readonly CounterSeries[];
+
+  /**
+   * @param upperBounds the histogram's bucket bounds in seconds, strictly increasing (empty: no histogram).
+   * @param unmatchedRoute the route label of requests that matched no route.
+   */
+  constructor(
+    readonly upperBounds: readonly number[],
+    unmatchedRoute: string,
+  ) {
+    const labels = { method: 'GET', route: unmatchedRoute, status: '404' };
+    this.placeholder = [
+      {
+        labels,
+        labelText: `{method="GET",route="${escapeLabelValue(unmatchedRoute)}",status="404"}`,
+        value: 0,
+        traceId: undefined,
+        spanId: undefined,
+        exemplarAt: 0,
+      },
+    ];
+  }
+
+  /** The counter series to export: the placeholder until the first response is counted. */
+  exported(): readonly CounterSeries[] {
+    return this.counterSeries.length > 0 ? this.counterSeries : this.placeholder;
+  }
 
   /** The (method, route) series, created on first use. */
   series(method: string, route: string): RouteSeries {

@@ -57,6 +57,15 @@ const integer = (
     ...(unit === undefined ? {} : { unit }),
   });
 
+const fraction = (description: string, defaultValue: number, exclusiveMinimum: boolean) =>
+  Type.Number({
+    default: defaultValue,
+    ...(exclusiveMinimum ? { exclusiveMinimum: 0 } : { minimum: 0 }),
+    maximum: 1,
+    description,
+    expected: `a number ${exclusiveMinimum ? 'above 0' : 'from 0'} up to 1`,
+  });
+
 const METRIC_NAME = '^[a-zA-Z_:][a-zA-Z0-9_:]*$';
 
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -220,6 +229,44 @@ export const SETTINGS = {
       DAY_MS,
       'ms',
     ),
+    maxAgeJitter: fraction(
+      "Spread of each connection's age limit around `maxAgeMs` (0.1: uniformly within ±10%), so clients that connected together do not all reconnect together.",
+      0.1,
+      false,
+    ),
+  },
+  admission: {
+    maxInFlight: integer(
+      "Requests handled at once before more are shed with 503 (Knative's `containerConcurrency`); 0 no cap.",
+      0,
+      0,
+      1_000_000,
+      'requests',
+    ),
+    slowStartMs: integer(
+      "After the pod turns ready, the cap ramps from `slowStartMinShare` of `maxInFlight` to all of it over this window (Envoy's slow start); 0 off. Needs `maxInFlight`.",
+      0,
+      0,
+      HOUR_MS,
+      'ms',
+    ),
+    slowStartMinShare: fraction('Share of `maxInFlight` admitted right after readiness.', 0.1, true),
+    slowStartAggression: Type.Number({
+      default: 1,
+      exclusiveMinimum: 0,
+      maximum: 10,
+      description:
+        'Shape of the slow-start ramp: share = max(minShare, (elapsed / window) ^ (1 / aggression)); 1 is linear, above 1 ramps faster early.',
+      expected: 'a number above 0 up to 10',
+    }),
+    maxEventLoopDelayMs: integer(
+      'Shed requests while the event loop lags more than this (sampled every 100 ms), so a saturated pod answers cheap 503s instead of queueing until its liveness probe times out; 0 off.',
+      1000,
+      0,
+      HOUR_MS,
+      'ms',
+    ),
+    retryAfterSeconds: integer('The `Retry-After` of a shed request.', 1, 0, 3600, 's'),
   },
 } as const satisfies Record<string, Record<string, TSchema>>;
 

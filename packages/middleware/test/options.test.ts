@@ -22,7 +22,7 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
   [
     'an unknown top-level key',
     { metric: {} },
-    'options.metric is not an option (known: registry, env, metrics, probes, warmup, readiness, shutdown, connections)',
+    'options.metric is not an option (known: registry, env, metrics, probes, warmup, readiness, shutdown, connections, admission)',
   ],
   [
     'an unknown metrics key',

@@ -189,9 +189,11 @@ describe("the request families' own formatting", () => {
     ]);
   });
 
-  test('registry.resetMetrics() empties both families', async () => {
+  test('registry.resetMetrics() empties both families, back to the zero series of a pod that has counted nothing', async () => {
     app.warmscale.registry.resetMetrics();
-    assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), []);
+    assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), [
+      'httpserver_requests_total{method="GET",route="__unmatched__",status="404"} 0',
+    ]);
     assert.deepEqual(await sampleLines(app, 'httpserver_request_duration_seconds_count'), []);
     await app.inject('/test');
     assert.deepEqual(await sampleLines(app, 'httpserver_requests_total'), [
@@ -233,6 +235,8 @@ describe('request metrics options', () => {
         '# TYPE warmscale_lifecycle_state gauge',
         '# TYPE httpserver_requests_total counter',
         '# TYPE warmscale_shutdown_requests_total counter',
+        '# TYPE warmscale_admission_rejected_total counter',
+        '# TYPE warmscale_requests_in_flight gauge',
         '# TYPE warmscale_warmup_steps_total counter',
         '# TYPE warmscale_warmup_duration_seconds gauge',
       ],
