@@ -30,9 +30,21 @@ export function adapterRule(objects: readonly K8sObject[]): AdapterRule {
   return rules[0] as AdapterRule;
 }
 
-/** The prometheus-adapter chart values fragment from the ConfigMap's `adapter-values.yaml`. */
-export function adapterValuesFragment(objects: readonly K8sObject[]): { rules: { custom: AdapterRule[] } } {
-  return parse(configMapKey(objects, 'adapter-values.yaml')) as { rules: { custom: AdapterRule[] } };
+/** Values for the prometheus-community/prometheus-adapter chart, as the chart renders them. */
+export interface AdapterValues {
+  prometheus: { url: string; port: number };
+  metricsRelistInterval: string;
+  rules: { default: boolean; custom: AdapterRule[] };
+}
+
+/** The text of the ConfigMap's `adapter-values.yaml`: a values file for the prometheus-adapter chart. */
+export function adapterValuesText(objects: readonly K8sObject[]): string {
+  return configMapKey(objects, 'adapter-values.yaml');
+}
+
+/** The prometheus-community/prometheus-adapter chart values from the ConfigMap's `adapter-values.yaml`. */
+export function adapterValuesFragment(objects: readonly K8sObject[]): AdapterValues {
+  return parse(adapterValuesText(objects)) as AdapterValues;
 }
 
 /** The custom metric name the adapter serves for `seriesName`: `name.as` expanded with the `name.matches` groups. */

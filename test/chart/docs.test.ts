@@ -12,14 +12,6 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Leaf values of values.yaml by dotted path: scalars, lists and empty maps. */
-function leaves(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
-  return Object.entries(value).flatMap(([key, child]): [string, unknown][] => {
-    const path = prefix + key;
-    return isObject(child) && Object.keys(child).length > 0 ? leaves(child, `${path}.`) : [[path, child]];
-  });
-}
-
 interface Schema {
   type?: string | string[];
   properties?: Record<string, Schema>;
@@ -40,6 +32,21 @@ function resolve(node: Schema): Schema {
   return target;
 }
 
+/**
+ * Leaf values of values.yaml by dotted path: scalars, lists, empty maps, and maps the schema leaves free-form (label
+ * and annotation maps such as `networkPolicy.prometheus.podLabels`, whose keys are data, not parameters).
+ */
+function leaves(value: Record<string, unknown>, node: Schema | undefined = schema, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, child]): [string, unknown][] => {
+    const path = prefix + key;
+    const childNode = node?.properties?.[key] && resolve(node.properties[key]);
+    const structured = childNode === undefined || childNode.properties !== undefined;
+    return isObject(child) && Object.keys(child).length > 0 && structured
+      ? leaves(child, childNode, `${path}.`)
+      : [[path, child]];
+  });
+}
+
 describe('chart documentation and schema', () => {
   test('the README parameters table lists every value of values.yaml, in order, with its default', () => {
     const readme = readFileSync(join(chartDir, 'README.md'), 'utf8');
@@ -52,6 +59,7 @@ describe('chart documentation and schema', () => {
   });
 
   test('values.yaml has a comment above every key it sets', () => {
+    const leafPaths = new Set(leaves(values).map(([path]) => path));
     const missing: string[] = [];
     const walk = (node: Node | null, prefix: string): void => {
       if (!isMap(node)) return;
@@ -59,7 +67,8 @@ describe('chart documentation and schema', () => {
         const key = `${prefix}${String((pair.key as { value: unknown }).value)}`;
         const comment = (pair.key as Node).commentBefore ?? (index === 0 ? node.commentBefore : undefined);
         const child = pair.value as Node | null;
-        if (isMap(child) && child.items.length > 0) walk(child, `${key}.`);
+        const leaf = leafPaths.has(key);
+        if (isMap(child) && child.items.length > 0 && !leaf) walk(child, `${key}.`);
         else if (!comment) missing.push(key);
       });
     };

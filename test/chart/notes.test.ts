@@ -12,13 +12,17 @@ describe('NOTES.txt', () => {
     assert.ok(notes.includes(`${FULLNAME} 0.1.0 is deployed in namespace ${NAMESPACE}.`));
     assert.ok(
       notes.includes(
-        `kubectl -n ${NAMESPACE} get configmap ${FULLNAME}-adapter-rule -o jsonpath='{.data.adapter-values\\.yaml}' > warmscale-adapter-values.yaml`,
+        `kubectl -n ${NAMESPACE} get configmap ${FULLNAME}-adapter-rule -o jsonpath='{.data.adapter-values\\.yaml}' > prometheus-adapter-values.yaml`,
       ),
     );
     assert.ok(
       notes.includes(
-        'helm upgrade <adapter-release> prometheus-community/prometheus-adapter -n <adapter-namespace> --reuse-values -f warmscale-adapter-values.yaml',
+        'helm upgrade --install prometheus-adapter prometheus-community/prometheus-adapter -n monitoring -f prometheus-adapter-values.yaml',
       ),
+    );
+    assert.equal(
+      notes.some((line) => line.includes('--reuse-values')),
+      false,
     );
     assert.ok(
       notes.includes(

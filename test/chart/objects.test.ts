@@ -85,8 +85,13 @@ describe('chart defaults', () => {
     );
   });
 
-  test('the adapter values fragment holds the same rule as rule.yaml, under rules.custom', () => {
-    assert.deepEqual(adapterValuesFragment(objects), { rules: { custom: [adapterRule(objects)] } });
+  test('the adapter values file points the adapter at Prometheus, relists every minute and holds the rule as its one custom rule', () => {
+    assert.deepEqual(adapterValuesFragment(objects), {
+      prometheus: { url: 'http://prometheus-operated.monitoring.svc', port: 9090 },
+      metricsRelistInterval: '1m',
+      rules: { default: false, custom: [adapterRule(objects)] },
+    });
+    assert.equal(adapterRuleAnnotation(objects, 'warmscale.io/relist-interval'), '1m');
   });
 
   test('the adapter rate window is at least 4x the ServiceMonitor scrape interval', () => {
@@ -172,15 +177,21 @@ describe('chart defaults', () => {
     assert.equal(deployment(objects).metadata.labels?.['app.kubernetes.io/version'], '0.1.0');
   });
 
-  test('the Service carries prometheus.io scrape annotations for the container port and metrics path', () => {
-    assert.deepEqual(findObject(objects, 'Service').metadata.annotations, {
-      'prometheus.io/scrape': 'true',
-      'prometheus.io/scheme': 'http',
-      'prometheus.io/port': '8080',
-      'prometheus.io/path': '/metrics',
-    });
+  test('the Service carries no prometheus.io annotations while the ServiceMonitor scrapes, so no pod is scraped twice', () => {
+    assert.equal(findObject(objects, 'Service').metadata.annotations, undefined);
+    assert.equal(findObject(objects, 'ServiceMonitor').spec.endpoints.length, 1);
   });
 
+  test('the pods run as the namespace default ServiceAccount without its token, at the default priority', () => {
+    const pod = deployment(objects).spec.template.spec;
+    assert.equal(pod.serviceAccountName, 'default');
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal('priorityClassName' in pod, false);
+    assert.equal('command' in appContainer(objects), false);
+    assert.equal('args' in appContainer(objects), false);
+    assert.equal('envFrom' in appContainer(objects), false);
+    assert.deepEqual(objectsOfKind(objects, 'ServiceAccount'), []);
+  });
   test('the probes hit /startupz, /readyz and /livez on the http port, the startup budget covering boot plus warm-up', () => {
     const c = appContainer(objects);
     assert.deepEqual(c.startupProbe, {
@@ -286,6 +297,16 @@ function adapterRuleAnnotation(objects: readonly K8sObject[], key: string): stri
 }
 
 describe('chart values', () => {
+  test('service.prometheusScrape annotates the Service with the container port and metrics path', async () => {
+    const objects = await renderChart({ service: { prometheusScrape: true }, serviceMonitor: { enabled: false } });
+    assert.deepEqual(findObject(objects, 'Service').metadata.annotations, {
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/scheme': 'http',
+      'prometheus.io/port': '8080',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
   test('a fixed-size Deployment sets replicas and keeps its PodDisruptionBudget with a single replica', async () => {
     const objects = await renderChart({ replicaCount: 1, autoscaling: { enabled: false } });
     assert.equal(deployment(objects).spec.replicas, 1);
@@ -304,6 +325,7 @@ describe('chart values', () => {
       pollingInterval: 15,
       minReplicaCount: 2,
       maxReplicaCount: 10,
+      fallback: { failureThreshold: 3, replicas: 2, behavior: 'currentReplicasIfHigher' },
       advanced: { horizontalPodAutoscalerConfig: { behavior: DEFAULT_BEHAVIOR } },
       triggers: [
         {
@@ -313,10 +335,37 @@ describe('chart values', () => {
             serverAddress: 'http://prometheus-operated.monitoring.svc:9090',
             query: `sum(rate(httpserver_requests_total{namespace="${NAMESPACE}",service="${FULLNAME}"}[1m]))`,
             threshold: '50',
+            ignoreNullValues: 'false',
           },
         },
       ],
     });
+  });
+
+  test('KEDA is outage-safe by default: an empty query result is an error, and failures keep the current replicas', async () => {
+    const objects = await renderChart({ autoscaling: { enabled: false }, keda: { enabled: true } });
+    const spec = findObject(objects, 'ScaledObject', FULLNAME).spec;
+    // ignoreNullValues defaults to true in KEDA, which reads an outage as 0 QPS and scales to the minimum
+    // (kedacore/keda#3065); the chart turns it off and falls back to max(current, minReplicas) after 3 failures.
+    assert.equal(spec.triggers[0].metadata.ignoreNullValues, 'false');
+    assert.deepEqual(spec.fallback, { failureThreshold: 3, replicas: 2, behavior: 'currentReplicasIfHigher' });
+  });
+
+  test('keda.fallback sets its threshold, replicas and behavior, and enabled: false leaves it out', async () => {
+    const keda = {
+      enabled: true,
+      ignoreNullValues: true,
+      fallback: { failureThreshold: 5, replicas: 6, behavior: 'static' },
+    };
+    const objects = await renderChart({ autoscaling: { enabled: false }, keda });
+    const spec = findObject(objects, 'ScaledObject', FULLNAME).spec;
+    assert.deepEqual(spec.fallback, { failureThreshold: 5, replicas: 6, behavior: 'static' });
+    assert.equal(spec.triggers[0].metadata.ignoreNullValues, 'true');
+    const without = await renderChart({
+      autoscaling: { enabled: false },
+      keda: { enabled: true, fallback: { enabled: false } },
+    });
+    assert.equal('fallback' in findObject(without, 'ScaledObject', FULLNAME).spec, false);
   });
 
   test('an HPA on QPS and CPU adds a CPU Utilization metric and KEDA a cpu trigger', async () => {
@@ -327,7 +376,10 @@ describe('chart values', () => {
       resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 75 } },
     });
     assert.equal(hpa(hpaObjects).spec.metrics.length, 2);
-    const kedaObjects = await renderChart({ autoscaling: { ...cpu, enabled: false }, keda: { enabled: true } });
+    const kedaObjects = await renderChart({
+      autoscaling: { ...cpu, enabled: false },
+      keda: { enabled: true, fallback: { enabled: false } },
+    });
     assert.deepEqual(findObject(kedaObjects, 'ScaledObject').spec.triggers[1], {
       type: 'cpu',
       metricType: 'Utilization',

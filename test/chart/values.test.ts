@@ -113,6 +113,46 @@ describe('values the chart refuses', () => {
     );
   });
 
+  test('a relist interval shorter than the scrape interval fails', async () => {
+    assert.equal(
+      await refusal({ adapterRule: { metricsRelistInterval: '10s' } }),
+      `${FAIL_AT}adapterRule.metricsRelistInterval must be >= serviceMonitor.interval, or series vanish from the adapter between scrapes (got 10s = 10s < 15s = 15s)`,
+    );
+  });
+
+  test('a KEDA fallback together with a cpu trigger fails, since KEDA refuses it', async () => {
+    assert.equal(
+      await refusal({ autoscaling: { enabled: false, cpu: { enabled: true } }, keda: { enabled: true } }),
+      `${FAIL_AT}keda.fallback.enabled cannot be combined with autoscaling.cpu or autoscaling.memory: KEDA refuses a fallback on a ScaledObject with cpu or memory triggers. Set keda.fallback.enabled=false; ignoreNullValues "false" still turns a Prometheus outage into a failed metric, on which the HPA never scales in.`,
+    );
+  });
+
+  test('KEDA fallback replicas above maxReplicas fail', async () => {
+    assert.equal(
+      await refusal({ autoscaling: { enabled: false }, keda: { enabled: true, fallback: { replicas: 11 } } }),
+      `${FAIL_AT}keda.fallback.replicas must be <= autoscaling.maxReplicas (got 11 > 10)`,
+    );
+  });
+
+  test('an image digest that is not sha256 fails the schema', async () => {
+    assert.equal(
+      await refusal({ image: { digest: 'latest' } }),
+      `${SCHEMA}- at '/image/digest': 'latest' does not match pattern '^(sha256:[a-f0-9]{64})?$'`,
+    );
+  });
+
+  test('an HTTPRoute rule with its own backendRefs fails the schema, since the chart adds the Service', async () => {
+    const rules = [{ backendRefs: [{ name: 'other', port: 80 }] }];
+    assert.match(await refusal({ httpRoute: { enabled: true, rules } }), /- at '\/httpRoute\/rules\/0': /);
+  });
+
+  test('an alert with a malformed for fails the schema', async () => {
+    assert.equal(
+      await refusal({ prometheusRule: { alerts: { hpaMaxedOut: { for: '15 minutes' } } } }),
+      `${SCHEMA}- at '/prometheusRule/alerts/hpaMaxedOut/for': '15 minutes' does not match pattern '^(0|([0-9]+(ms|s|m|h|d|w|y))+)$'`,
+    );
+  });
+
   test('Kubernetes 1.30 is accepted', async () => {
     const result = await helmChart('template', {}, ['--kube-version', '1.30.0']);
     assert.equal(result.code, 0, result.stderr);
