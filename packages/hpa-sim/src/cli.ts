@@ -3,6 +3,7 @@
 // Any input error prints one line to stderr and exits 2.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { formatLint, LintInputError, lintManifests } from './lint.js';
 import { ManifestError, parseHpa } from './manifest.js';
 import { parseQuantity, QuantityError } from './quantity.js';
 import { formatReport } from './report.js';
@@ -11,6 +12,7 @@ import { renderSvg } from './svg.js';
 import { PROFILES, type ProfileName, parseTrace, profileTrace, TraceError, type TracePoint } from './traces.js';
 
 const USAGE = `usage: warmscale-sim --hpa <file|-> (--trace <file> | --profile step|ramp|spike|diurnal) [options]
+       warmscale-sim lint <file|->... [lint options]   (warmscale-sim lint --help)
 
   --hpa <file|->            HPA manifest, or helm template output ("-" reads stdin)
   --hpa-name <name>         which HPA, when the YAML holds several
@@ -36,6 +38,29 @@ const USAGE = `usage: warmscale-sim --hpa <file|-> (--trace <file> | --profile s
   --svg <file>              write the chart
   --every <d>               table row interval (default 1m)
 Durations: 90, 90s, 15m, 1h30m.`;
+
+const LINT_USAGE = `usage: warmscale-sim lint <file|->... [options]
+
+Checks Kubernetes manifests (helm template output or your own YAML; "-" reads stdin) across layers: rate() window
+vs scrape interval, adapter relist interval, grace period vs preStop + the app's shutdown timeout, startupProbe
+budget vs boot + warm-up, scale-up policies vs the time a new pod needs, HPA metric name vs the adapter rule, double
+scraping, Utilization without requests, KEDA ignoreNullValues and fallback. Errors exit 1, warnings exit 0.
+
+  --adapter-config <file>   prometheus-adapter config.yaml, its chart values (rules.custom) or its ConfigMap
+  --scrape-interval <d>     scrape interval where no ServiceMonitor in the input sets one
+  --relist-interval <d>     the adapter's --metrics-relist-interval (overrides the input)
+  --boot-time <d>           container start to the start of warm-up (default 10s)
+  --json                    print the findings as JSON
+Durations: 90, 90s, 15m, 1h30m.`;
+
+const LINT_OPTIONS = {
+  'adapter-config': { type: 'string' },
+  'scrape-interval': { type: 'string' },
+  'relist-interval': { type: 'string' },
+  'boot-time': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** A usage error: bad flag or value. */
 class CliError extends Error {
@@ -206,4 +231,41 @@ function run(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = run(process.argv.slice(2));
+/** `warmscale-sim lint`: returns 1 when there are errors, 0 otherwise, 2 on bad input. */
+function runLint(argv: readonly string[]): number {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof LINT_OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: LINT_OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    process.stderr.write(`warmscale-sim lint: ${(error as Error).message} (see warmscale-sim lint --help)\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(`${LINT_USAGE}\n`);
+    return 0;
+  }
+  try {
+    if (positionals.length === 0) throw new CliError('give manifest files, or - to read stdin');
+    const optional = <T>(value: T | undefined, key: string) => (value === undefined ? {} : { [key]: value });
+    const result = lintManifests({
+      manifests: positionals.map(readInput),
+      ...optional(
+        values['adapter-config'] === undefined ? undefined : readInput(values['adapter-config']),
+        'adapterConfig',
+      ),
+      ...optional(duration('scrape-interval', values['scrape-interval']), 'scrapeIntervalSeconds'),
+      ...optional(duration('relist-interval', values['relist-interval']), 'relistIntervalSeconds'),
+      ...optional(duration('boot-time', values['boot-time']), 'bootSeconds'),
+    });
+    process.stdout.write(`${values.json === true ? JSON.stringify(result, null, 2) : formatLint(result)}\n`);
+    return result.errors > 0 ? 1 : 0;
+  } catch (error) {
+    if (!(error instanceof CliError || error instanceof LintInputError)) throw error;
+    process.stderr.write(`warmscale-sim lint: ${error.message}\n`);
+    return 2;
+  }
+}
+
+const args = process.argv.slice(2);
+process.exitCode = args[0] === 'lint' ? runLint(args.slice(1)) : run(args);

@@ -1,5 +1,7 @@
 // @warmscale/hpa-sim: the Kubernetes HPA algorithm as pure functions, a stateful controller for live loops, and a
 // simulator of the metrics pipeline around it.
+
+export { APP_ENV_PREFIX, APP_SETTINGS, type AppSetting, appEnvName } from './app-settings.js';
 export {
   calculateScaleDownLimitWithBehaviors,
   calculateScaleUpLimitWithScalingRules,
@@ -40,6 +42,17 @@ export {
   normalizeDesiredReplicas,
   stabilizeRecommendation,
 } from './legacy.js';
+export {
+  formatLint,
+  LINT_RULES,
+  type LintFinding,
+  type LintInput,
+  LintInputError,
+  type LintResult,
+  type LintRule,
+  lintManifests,
+  promDurationSeconds,
+} from './lint.js';
 export {
   type HorizontalPodAutoscalerManifest,
   ManifestError,
