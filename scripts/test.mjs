@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from './build.mjs';
-import { ensureHelm, ensurePrometheus, ensurePythonPrometheusClient } from './tools.mjs';
+import { ensureHelm, ensurePodman, ensurePrometheus, ensurePythonPrometheusClient } from './tools.mjs';
 
 const root = join(import.meta.dirname, '..');
 process.chdir(root);
@@ -23,6 +23,9 @@ function testFiles(dir) {
 ensureHelm();
 ensurePrometheus();
 ensurePythonPrometheusClient();
+// The images (the Dockerfile's base, the helm test pod's busybox) are made by the image suite itself, so a failure there
+// is a failing test that says why.
+ensurePodman();
 const built = build();
 if (built !== 0) process.exit(built);
 
