@@ -46,6 +46,13 @@ const WIRING: readonly Wiring[] = [
   },
   { value: 'connectionRecycling.maxRequests', setting: 'connections.maxRequests', scale: 1 },
   { value: 'connectionRecycling.maxAgeSeconds', setting: 'connections.maxAgeMs', scale: 1000 },
+  { value: 'connectionRecycling.maxAgeJitter', setting: 'connections.maxAgeJitter', scale: 1 },
+  { value: 'admission.maxInFlight', setting: 'admission.maxInFlight', scale: 1 },
+  { value: 'admission.slowStartSeconds', setting: 'admission.slowStartMs', scale: 1000 },
+  { value: 'admission.slowStartMinShare', setting: 'admission.slowStartMinShare', scale: 1 },
+  { value: 'admission.slowStartAggression', setting: 'admission.slowStartAggression', scale: 1 },
+  { value: 'admission.maxEventLoopDelayMs', setting: 'admission.maxEventLoopDelayMs', scale: 1 },
+  { value: 'admission.retryAfterSeconds', setting: 'admission.retryAfterSeconds', scale: 1 },
 ];
 
 interface SchemaNode {

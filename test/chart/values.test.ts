@@ -127,6 +127,13 @@ describe('values the chart refuses', () => {
     );
   });
 
+  test('admission slow start without a cap fails, naming both values', async () => {
+    assert.equal(
+      await refusal({ admission: { slowStartSeconds: 30 } }),
+      `${FAIL_AT}admission.slowStartSeconds (30) needs admission.maxInFlight > 0: slow start ramps that cap`,
+    );
+  });
+
   test('KEDA fallback replicas above maxReplicas fail', async () => {
     assert.equal(
       await refusal({ autoscaling: { enabled: false }, keda: { enabled: true, fallback: { replicas: 11 } } }),

@@ -227,6 +227,9 @@ Cross-field rules the schema cannot express. Included by the Deployment, so ever
 {{- if and .Values.keda.enabled .Values.keda.fallback.enabled (or $a.cpu.enabled $a.memory.enabled) }}
 {{- fail "keda.fallback.enabled cannot be combined with autoscaling.cpu or autoscaling.memory: KEDA refuses a fallback on a ScaledObject with cpu or memory triggers. Set keda.fallback.enabled=false; ignoreNullValues \"false\" still turns a Prometheus outage into a failed metric, on which the HPA never scales in." }}
 {{- end }}
+{{- if and (gt (int .Values.admission.slowStartSeconds) 0) (eq (int .Values.admission.maxInFlight) 0) }}
+{{- fail (printf "admission.slowStartSeconds (%d) needs admission.maxInFlight > 0: slow start ramps that cap" (int .Values.admission.slowStartSeconds)) }}
+{{- end }}
 {{- if and .Values.keda.enabled .Values.keda.fallback.enabled (not (kindIs "invalid" .Values.keda.fallback.replicas)) }}
 {{- if gt (int .Values.keda.fallback.replicas) (int $a.maxReplicas) }}
 {{- fail (printf "keda.fallback.replicas must be <= autoscaling.maxReplicas (got %d > %d)" (int .Values.keda.fallback.replicas) (int $a.maxReplicas)) }}
