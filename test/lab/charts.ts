@@ -1,5 +1,6 @@
-// SVG panels of a lab timeline, drawn into a rectangle: traffic, replicas, per-replica QPS, p99 latency and failed
-// requests over time. The full report stacks them; the comparison puts runs side by side with shared axes.
+// SVG panels of a lab timeline, drawn into a rectangle: traffic, replicas (and container restarts), per-replica QPS,
+// p99 latency, failed requests and shed answers over time. The full report stacks them; the comparison puts runs side by side with shared axes.
+import { peakPhase } from './profile.js';
 import type { Timeline } from './timeline.js';
 
 export interface Rect {
@@ -34,6 +35,8 @@ export const CHART_STYLE = [
   '.ready{fill:none;stroke:#2ca02c;stroke-width:2.2}.terminating{fill:none;stroke:#d62728;stroke-width:1.4}',
   '.target{stroke:#d62728;stroke-width:1.2;stroke-dasharray:6 3}.sync{fill:#555}',
   '.failed{fill:#d62728}.scale{stroke:#555;stroke-width:1;stroke-dasharray:2 3}',
+  '.shed{fill:#ff9f1c}.gaveup{fill:#d62728}.restart{fill:#d62728;stroke:#fff;stroke-width:0.8}',
+  '.clients{font-size:11px;fill:#555}',
 ].join('');
 
 /** Escapes text for XML and HTML. */
@@ -65,6 +68,8 @@ export interface Scales {
   /** Powers of ten of the latency axis (from 1 ms). */
   readonly latencyDecades: number;
   readonly failed: number;
+  /** Shed answers in one second. */
+  readonly shed: number;
   /** Slowest request in a replica's first traffic, ms. */
   readonly firstTraffic: number;
 }
@@ -86,6 +91,7 @@ export function scalesFor(timelines: readonly Timeline[]): Scales {
     ),
     latencyDecades: Math.max(2, Math.ceil(Math.log10(latency))),
     failed: niceCeiling(Math.max(2, ...all((t) => t.seconds.map((s) => s.failed)))),
+    shed: niceCeiling(Math.max(2, ...all((t) => t.seconds.map((s) => s.shed)))),
     firstTraffic: niceCeiling(Math.max(10, ...all((t) => t.pods.map((pod) => pod.firstTrafficMaxMs ?? 0)))),
   };
 }
@@ -125,10 +131,7 @@ export class Chart {
     y: (value: number) => number,
   ): (t: number) => number {
     const x = (t: number): number => rect.x + (Math.min(Math.max(t, 0), style.seconds) / style.seconds) * rect.width;
-    const peak = timeline.profile.reduce(
-      (best, phase) => (phase.rps > best.rps ? phase : best),
-      timeline.profile[0] ?? { start: 0, end: 0, rps: 0 },
-    );
+    const peak = peakPhase(timeline.profile) ?? { start: 0, end: 0 };
     this.add(
       `<rect x="${n(x(peak.start))}" y="${n(rect.y)}" width="${n(x(peak.end) - x(peak.start))}" height="${n(rect.height)}" class="peak"/>`,
     );
@@ -166,21 +169,37 @@ const ticks = (max: number, count: number): Array<[number, string]> =>
 export function drawTraffic(chart: Chart, timeline: Timeline, rect: Rect, style: PanelStyle, scales: Scales): void {
   const y = linear(rect, scales.rps);
   const x = chart.frame(rect, timeline, style, ticks(scales.rps, 4), y);
-  chart.polyline(
-    timeline.profile.flatMap((phase) => [
-      [x(phase.start), y(phase.rps)] as const,
-      [x(phase.end), y(phase.rps)] as const,
-    ]),
-    'plan',
-  );
+  // The planned rate of open-loop phases; a closed-loop phase has no rate, only its number of clients.
+  for (const phase of timeline.profile) {
+    if (phase.clients !== undefined) {
+      chart.text((x(phase.start) + x(phase.end)) / 2, rect.y + 13, 'clients', `${phase.clients} clients`, 'middle');
+    } else {
+      chart.polyline(
+        [
+          [x(phase.start), y(phase.rps)],
+          [x(phase.end), y(phase.rps)],
+        ],
+        'plan',
+      );
+    }
+  }
   chart.polyline(
     timeline.seconds.map((s) => [x(s.t + 0.5), y(s.sent)] as const),
     'line',
     '#1f77b4',
   );
+  const shed = timeline.seconds.some((s) => s.shed > 0);
+  if (shed) {
+    chart.polyline(
+      timeline.seconds.map((s) => [x(s.t + 0.5), y(s.shed)] as const),
+      'line faint',
+      '#ff9f1c',
+    );
+  }
   if (style.legend) {
     chart.legend(rect, 0, 'sent', 'stroke="#1f77b4" stroke-width="2"');
     chart.legend(rect, 1, 'profile', 'class="plan"');
+    if (shed) chart.legend(rect, 2, 'shed', 'stroke="#ff9f1c" stroke-width="2"');
   }
 }
 
@@ -234,11 +253,21 @@ export function drawReplicas(chart: Chart, timeline: Timeline, rect: Rect, style
   for (const event of timeline.summary.scaleEvents) {
     chart.text(x(event.t) + 3, y(Math.max(event.from, event.to)) - 4, 'event', `${event.from}→${event.to}`);
   }
+  // A diamond on the top edge for every container the kubelet restarted.
+  for (const event of timeline.events) {
+    if (event.kind !== 'restarted') continue;
+    const cx = x(event.t);
+    const cy = rect.y;
+    chart.add(
+      `<polygon points="${n(cx)},${n(cy - 5)} ${n(cx + 4)},${n(cy)} ${n(cx)},${n(cy + 5)} ${n(cx - 4)},${n(cy)}" class="restart"/>`,
+    );
+  }
   if (style.legend) {
     chart.legend(rect, 0, 'desired (HPA)', 'class="desired"');
     chart.legend(rect, 1, 'ready', 'class="ready"');
     chart.legend(rect, 2, 'terminating', 'class="terminating"');
     chart.legend(rect, 3, '• HPA sync', 'stroke="none"');
+    chart.legend(rect, 4, '◆ restart', 'stroke="none"');
   }
 }
 
@@ -293,10 +322,19 @@ export function drawLatency(chart: Chart, timeline: Timeline, rect: Rect, style:
   }
 }
 
-export function drawFailed(chart: Chart, timeline: Timeline, rect: Rect, style: PanelStyle, scales: Scales): void {
-  const y = linear(rect, scales.failed);
-  // Whole requests only: 0, the middle when it is whole, the top.
-  const values = scales.failed % 2 === 0 ? [0, scales.failed / 2, scales.failed] : [0, scales.failed];
+/**
+ * A panel of whole counts per second on a scale up to `max`: 0, the middle when it is whole, the top. Returns a
+ * function drawing one second's bar of `count` in the CSS class `cls`.
+ */
+function countPanel(
+  chart: Chart,
+  timeline: Timeline,
+  rect: Rect,
+  style: PanelStyle,
+  max: number,
+): (t: number, count: number, cls: string) => void {
+  const y = linear(rect, max);
+  const values = max % 2 === 0 ? [0, max / 2, max] : [0, max];
   const x = chart.frame(
     rect,
     timeline,
@@ -305,15 +343,37 @@ export function drawFailed(chart: Chart, timeline: Timeline, rect: Rect, style: 
     y,
   );
   const width = Math.max(rect.width / style.seconds, 1.5);
-  for (const second of timeline.seconds) {
-    if (second.failed === 0) continue;
-    const top = y(second.failed);
+  return (t, count, cls) => {
+    if (count === 0) return;
+    const top = y(count);
     chart.add(
-      `<rect x="${n(x(second.t))}" y="${n(top)}" width="${n(width)}" height="${n(rect.y + rect.height - top)}" class="failed"/>`,
+      `<rect x="${n(x(t))}" y="${n(top)}" width="${n(width)}" height="${n(rect.y + rect.height - top)}" class="${cls}"/>`,
     );
+  };
+}
+
+function noneLabel(chart: Chart, rect: Rect): void {
+  chart.text(rect.x + rect.width / 2, rect.y + rect.height / 2 + 4, 'none', 'none', 'middle');
+}
+
+export function drawFailed(chart: Chart, timeline: Timeline, rect: Rect, style: PanelStyle, scales: Scales): void {
+  const bar = countPanel(chart, timeline, rect, style, scales.failed);
+  for (const second of timeline.seconds) bar(second.t, second.failed, 'failed');
+  if (timeline.summary.failed === 0) noneLabel(chart, rect);
+}
+
+/** Shed answers per second: retried by the client (amber), or the request's last answer (red, also a failure). */
+export function drawShed(chart: Chart, timeline: Timeline, rect: Rect, style: PanelStyle, scales: Scales): void {
+  const bar = countPanel(chart, timeline, rect, style, scales.shed);
+  for (const second of timeline.seconds) {
+    bar(second.t, second.shed, 'shed');
+    bar(second.t, second.shed - second.shedRetried, 'gaveup');
   }
-  if (timeline.summary.failed === 0)
-    chart.text(rect.x + rect.width / 2, rect.y + rect.height / 2 + 4, 'none', 'none', 'middle');
+  if (Object.keys(timeline.summary.shed).length === 0) noneLabel(chart, rect);
+  if (style.legend) {
+    chart.legend(rect, 0, 'retried', 'stroke="#ff9f1c" stroke-width="6"');
+    chart.legend(rect, 1, 'given up', 'stroke="#d62728" stroke-width="6"');
+  }
 }
 
 /** One bar per replica, in creation order: the slowest request of its first traffic (a cold replica stands out). */

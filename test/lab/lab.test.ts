@@ -9,7 +9,7 @@ import { runLab } from './lab.js';
 import type { RequestRecord } from './load.js';
 import { requestsDue, stepProfile } from './profile.js';
 import { formatJson, writeReport } from './report.js';
-import { loadSettings, safeguardOverrides } from './settings.js';
+import { loadSettings, SPIKE_VALUES, safeguardOverrides } from './settings.js';
 import { attribute, perPodTraffic, quantile, secondStats } from './timeline.js';
 
 /** A TCP server that answers every connection with its name and closes it. */
@@ -116,21 +116,24 @@ describe('lab building blocks', () => {
     );
   });
 
-  test('secondStats buckets requests by send time, counts failures, and takes nearest-rank percentiles', () => {
+  test('secondStats buckets requests by send time, counts failures and shed answers, and takes nearest-rank percentiles', () => {
     const stats = secondStats(
       [
         [100, 5, 200, 40001],
         [200, 7, 200, 40001],
         [900, 9, 503, 40002],
         [1500, 2, 'ECONNRESET', 0],
+        [1600, 1, 503, 40003, { reason: 'concurrency', retried: true }],
+        [1700, 1, 503, 40004, { reason: 'event_loop', retried: false }],
         [2999, 4, 200, 40001],
       ],
       3,
     );
+    // Shed answers count as sent and shed, not in latency; one not retried is the request's failure.
     assert.deepEqual(stats, [
-      { t: 0, sent: 3, failed: 1, p50: 7, p99: 9, max: 9 },
-      { t: 1, sent: 1, failed: 1, p50: 2, p99: 2, max: 2 },
-      { t: 2, sent: 1, failed: 0, p50: 4, p99: 4, max: 4 },
+      { t: 0, sent: 3, failed: 1, shed: 0, shedRetried: 0, p50: 7, p99: 9, max: 9 },
+      { t: 1, sent: 3, failed: 2, shed: 2, shedRetried: 1, p50: 2, p99: 2, max: 2 },
+      { t: 2, sent: 1, failed: 0, shed: 0, shedRetried: 0, p50: 4, p99: 4, max: 4 },
     ]);
     assert.equal(quantile([], 0.99), null);
   });
@@ -202,7 +205,7 @@ describe('lab building blocks', () => {
   });
 
   test('each trap turns one safeguard off in the chart values the lab renders', async () => {
-    assert.deepEqual(safeguardOverrides({ warmup: false, drain: false, recycle: false }), [
+    assert.deepEqual(safeguardOverrides({ warmup: false, drain: false, recycle: false, admission: false }), [
       '--set',
       'warmup.enabled=false',
       '--set',
@@ -213,8 +216,12 @@ describe('lab building blocks', () => {
       'connectionRecycling.maxRequests=0',
       '--set',
       'connectionRecycling.maxAgeSeconds=0',
+      '--set',
+      'admission.maxInFlight=0',
+      '--set',
+      'admission.maxEventLoopDelayMs=0',
     ]);
-    const traps = await loadSettings({ warmup: false, drain: false, recycle: false });
+    const traps = await loadSettings({ warmup: false, drain: false, recycle: false, admission: false }, [SPIKE_VALUES]);
     assert.deepEqual(
       {
         WARMSCALE_WARMUP_ENABLED: traps.env.WARMSCALE_WARMUP_ENABLED,
@@ -222,6 +229,8 @@ describe('lab building blocks', () => {
         WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS: traps.env.WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS,
         WARMSCALE_CONNECTIONS_MAX_REQUESTS: traps.env.WARMSCALE_CONNECTIONS_MAX_REQUESTS,
         WARMSCALE_CONNECTIONS_MAX_AGE_MS: traps.env.WARMSCALE_CONNECTIONS_MAX_AGE_MS,
+        WARMSCALE_ADMISSION_MAX_IN_FLIGHT: traps.env.WARMSCALE_ADMISSION_MAX_IN_FLIGHT,
+        WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS: traps.env.WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS,
         preStopSleepSeconds: traps.preStopSleepSeconds,
       },
       {
@@ -230,8 +239,19 @@ describe('lab building blocks', () => {
         WARMSCALE_SHUTDOWN_PRE_STOP_SLEEP_SECONDS: '0',
         WARMSCALE_CONNECTIONS_MAX_REQUESTS: '0',
         WARMSCALE_CONNECTIONS_MAX_AGE_MS: '0',
+        WARMSCALE_ADMISSION_MAX_IN_FLIGHT: '0',
+        WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS: '0',
         preStopSleepSeconds: 0,
       },
+    );
+  });
+
+  test('the spike values cap requests in flight, and leave the event-loop guard at its default', async () => {
+    const settings = await loadSettings(undefined, [SPIKE_VALUES]);
+    assert.deepEqual(settings.helmArgs, ['-f', 'test/lab/lab-values.yaml', '-f', 'test/lab/spike-values.yaml']);
+    assert.deepEqual(
+      [settings.env.WARMSCALE_ADMISSION_MAX_IN_FLIGHT, settings.env.WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS],
+      ['4', '1000'],
     );
   });
 
@@ -250,6 +270,7 @@ describe('lab building blocks', () => {
         grace: settings.terminationGracePeriodSeconds,
         startup: settings.startupProbe,
         readiness: settings.readinessProbe,
+        liveness: settings.livenessProbe,
         scaleDownWindow: settings.hpa.spec.behavior.scaleDown.stabilizationWindowSeconds,
       },
       {
@@ -263,6 +284,7 @@ describe('lab building blocks', () => {
         grace: 30,
         startup: { path: '/startupz', periodSeconds: 2, timeoutSeconds: 1, failureThreshold: 20 },
         readiness: { path: '/readyz', periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 2 },
+        liveness: { path: '/livez', periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
         scaleDownWindow: 30,
       },
     );
@@ -299,6 +321,7 @@ describe('the lab', () => {
     assert.equal(summary.finalReady, 1, context);
 
     assert.equal(summary.failed, 0, `failed requests: ${JSON.stringify(timeline.failedRequests)}\n${context}`);
+    assert.equal(summary.restarts, 0, context);
     assert.equal(summary.requests, timeline.client.sent);
     const loadEnd = timeline.profile[timeline.profile.length - 1]?.end ?? 0;
     const removed = timeline.pods.filter((pod) => pod.deletedAt !== null);

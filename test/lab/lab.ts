@@ -4,8 +4,8 @@
 import { type RunningPrometheus, type ScrapeTarget, startPrometheus } from '../support/prometheus.js';
 import { Autoscaler, type HpaTick } from './autoscaler.js';
 import { type Balancer, startBalancer } from './balancer.js';
-import { type RequestRecord, type RunningLoadGenerator, startLoadGenerator } from './load.js';
-import { type LoadProfile, phaseBounds, profileSeconds } from './profile.js';
+import { type RequestRecord, type RetryPolicy, type RunningLoadGenerator, startLoadGenerator } from './load.js';
+import { type LoadProfile, peakPhase, phaseBounds, profileSeconds } from './profile.js';
 import { queryRange } from './range-query.js';
 import { ALL_SAFEGUARDS, type LabSettings, loadSettings, type Safeguards } from './settings.js';
 import {
@@ -41,9 +41,19 @@ export interface LabOptions {
   readonly freshConnectionShare?: number;
   /** @defaultValue 5000 */
   readonly requestTimeoutMs?: number;
+  /** Every request asks for this path; undefined: the route mix. */
+  readonly requestPath?: string;
+  /** How closed-loop clients retry a shed request. @defaultValue {@link RETRY_POLICY} */
+  readonly retry?: RetryPolicy;
   /** Receives the live view, one line per HPA sync. */
   readonly log?: (line: string) => void;
 }
+
+/**
+ * Closed-loop clients retry a shed request 3 times (4 attempts, as the AWS SDKs' standard mode and most client
+ * libraries do) after the `Retry-After` it gives, waiting 10 s at the most.
+ */
+export const RETRY_POLICY: RetryPolicy = { maxRetries: 3, maxRetryAfterSeconds: 10 };
 
 /** Niceness of a replica until it is ready (see WorkloadOptions.startNice). */
 const START_NICE = 10;
@@ -55,10 +65,10 @@ function format(value: number | null, digits = 0): string {
   return value === null ? '-' : value.toFixed(digits);
 }
 
-/** The live view's line for one HPA sync. */
+/** The live view's line for one HPA sync: traffic since the last one, failed, shed and restarts so far. */
 export function tickLine(
   tick: HpaTick,
-  traffic: { rps: number; p99: number | null; failed: number },
+  traffic: { rps: number; p99: number | null; failed: number; shed: number; restarts: number },
   targetQps: number,
 ): string {
   const scale =
@@ -71,7 +81,9 @@ export function tickLine(
     `qps/pod ${format(tick.averageQps, 1).padStart(5)} (target ${targetQps})`,
     `replicas ${tick.desiredReplicas} desired / ${tick.readyReplicas} ready`,
     `p99 ${format(traffic.p99).padStart(4)} ms`,
-    `failed ${traffic.failed}${scale}${error}`,
+    `failed ${traffic.failed}`,
+    `shed ${traffic.shed}`,
+    `restarts ${traffic.restarts}${scale}${error}`,
   ].join('  ');
 }
 
@@ -83,6 +95,7 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
   const connections = options.connections ?? 16;
   const freshShare = options.freshConnectionShare ?? 0.2;
   const timeoutMs = options.requestTimeoutMs ?? 5_000;
+  const retry = options.retry ?? RETRY_POLICY;
   const log = options.log ?? (() => {});
   const settings: LabSettings = await loadSettings(safeguards, options.valuesFiles);
   const loadSeconds = profileSeconds(options.profile);
@@ -159,14 +172,12 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
       start: phase.start + loadStart,
       end: phase.end + loadStart,
     }));
-    const peak = phases.reduce<(typeof phases)[number] | undefined>(
-      (best, phase) => (best === undefined || phase.rps > best.rps ? phase : best),
-      undefined,
-    );
+    const peak = peakPhase(phases);
 
     const records: RequestRecord[] = [];
     let sinceTick: RequestRecord[] = [];
     let failedSoFar = 0;
+    let shedSoFar = 0;
     const ticks: HpaTick[] = [];
     let lastTickT = loadStart;
     autoscaler = new Autoscaler({
@@ -177,12 +188,22 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
       syncPeriodSeconds,
       onTick: (tick) => {
         ticks.push(tick);
-        const latencies = sinceTick.map(([, latency]) => latency).sort((a, b) => a - b);
+        const latencies = sinceTick
+          .filter((record) => record[4] === undefined)
+          .map(([, latency]) => latency)
+          .sort((a, b) => a - b);
         const seconds = Math.max(tick.t - lastTickT, 1);
+        const restarts = pods.history().reduce((sum, pod) => sum + pod.restarts, 0);
         log(
           tickLine(
             tick,
-            { rps: sinceTick.length / seconds, p99: quantile(latencies, 0.99), failed: failedSoFar },
+            {
+              rps: sinceTick.length / seconds,
+              p99: quantile(latencies, 0.99),
+              failed: failedSoFar,
+              shed: shedSoFar,
+              restarts,
+            },
             settings.targetQps,
           ),
         );
@@ -222,13 +243,19 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
         timeoutMs,
         startAt: loadStartEpoch,
         seed: 1,
+        retry,
+        ...(options.requestPath === undefined ? {} : { path: options.requestPath }),
       },
       (batch) => {
         for (const record of batch) {
           const shifted: RequestRecord = [record[0] + loadStart * 1000, record[1], record[2], record[3]];
+          if (record[4] !== undefined) {
+            shifted.push(record[4]);
+            shedSoFar++;
+          }
           records.push(shifted);
           sinceTick.push(shifted);
-          if (isFailure(record[2])) failedSoFar++;
+          if (isFailure(record[2], record[4])) failedSoFar++;
         }
       },
     );
@@ -266,6 +293,7 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
     const seconds = secondStats(records, loadStart + loadSeconds);
     const summary = summarize({
       records,
+      events,
       traffic,
       seconds,
       replicas,
@@ -296,6 +324,8 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
         terminationGracePeriodSeconds: settings.terminationGracePeriodSeconds,
         hpaBehavior: settings.hpa.spec.behavior,
         adapterQuery: settings.rule.metricsQuery,
+        ...(options.requestPath === undefined ? {} : { requestPath: options.requestPath }),
+        retry,
       },
       profile: phases,
       client: totals,
@@ -317,12 +347,14 @@ export async function runLab(options: LabOptions): Promise<Timeline> {
           connections: connectionCounts.get(pod.name)?.opened ?? 0,
           refusedConnections: connectionCounts.get(pod.name)?.refused ?? 0,
           requests: served?.requests ?? 0,
-          firstTrafficMaxMs: served === undefined ? null : Math.max(...served.firstTraffic),
+          restarts: pod.restarts,
+          firstTrafficMaxMs:
+            served === undefined || served.firstTraffic.length === 0 ? null : Math.max(...served.firstTraffic),
         };
       }),
       events,
-      failedRequests: records.flatMap(([sentMs, latencyMs, outcome], index) =>
-        isFailure(outcome)
+      failedRequests: records.flatMap(([sentMs, latencyMs, outcome, , shed], index) =>
+        isFailure(outcome, shed)
           ? [{ t: sentMs / 1000, latencyMs, outcome: String(outcome), pod: servedBy[index] ?? null }]
           : [],
       ),

@@ -1,15 +1,19 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { GeneratorMessage, GeneratorSpec, RequestRecord } from './load-generator.js';
+import { drainMs, type GeneratorMessage, type GeneratorSpec, type RequestRecord } from './load-generator.js';
 import { profileSeconds } from './profile.js';
 
-export type { GeneratorSpec, RequestRecord } from './load-generator.js';
+export type { GeneratorSpec, RequestRecord, RetryPolicy, Shed } from './load-generator.js';
 
-/** What the generator sent: requests, keep-alive connections it opened, requests sent on a fresh connection. */
+/**
+ * What the generator sent: requests (every attempt), keep-alive connections it opened, requests sent on a fresh
+ * connection, closed-loop clients it started.
+ */
 export interface GeneratorTotals {
   readonly sent: number;
   readonly connections: number;
   readonly fresh: number;
+  readonly clients: number;
 }
 
 export interface RunningLoadGenerator {
@@ -26,7 +30,8 @@ const GENERATOR = fileURLToPath(new URL('./load-generator.js', import.meta.url))
 
 /**
  * Starts the load generator process; `onRecords` receives the finished requests about once a second. The process is
- * killed when this one exits, and it kills itself a little after the profile's end if it is never told to stop.
+ * killed when this one exits, and a little after the profile's end (and the retries it may still owe) if it never
+ * finished.
  */
 export function startLoadGenerator(
   spec: GeneratorSpec,
@@ -39,7 +44,7 @@ export function startLoadGenerator(
   process.once('exit', kill);
   const hardLimit = setTimeout(
     kill,
-    Math.max(0, spec.startAt - Date.now()) + (profileSeconds(spec.profile) + 30) * 1000 + spec.timeoutMs,
+    Math.max(0, spec.startAt - Date.now()) + (profileSeconds(spec.profile) + 30) * 1000 + drainMs(spec),
   );
   hardLimit.unref();
   const done = new Promise<GeneratorTotals>((resolve, reject) => {
@@ -47,7 +52,12 @@ export function startLoadGenerator(
       const message = raw as unknown as GeneratorMessage;
       if (message.type === 'records') onRecords(message.records);
       else if (message.type === 'done') {
-        resolve({ sent: message.sent, connections: message.connections, fresh: message.fresh });
+        resolve({
+          sent: message.sent,
+          connections: message.connections,
+          fresh: message.fresh,
+          clients: message.clients,
+        });
       }
     });
     child.once('exit', (code, signal) => {

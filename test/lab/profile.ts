@@ -1,11 +1,17 @@
-// The traffic a lab run sends: phases of constant request rate, and the mix of demo routes each request picks from.
+// The traffic a lab run sends: phases of constant request rate (open loop) or of a fixed number of clients (closed
+// loop), and the mix of demo routes each request picks from.
 
 /** A stretch of constant traffic. */
 export interface LoadPhase {
   readonly name: string;
   readonly seconds: number;
-  /** Requests per second, spread evenly. */
+  /** Requests per second, spread evenly whatever the answers take (open loop). */
   readonly rps: number;
+  /**
+   * Clients each sending their next request when their last one is answered (closed loop), on top of `rps`; a client
+   * retries a request its pod shed. @defaultValue 0
+   */
+  readonly clients?: number;
 }
 
 /** Phases in order; the run lasts their total. */
@@ -50,15 +56,65 @@ export function stepProfile(shape: {
   ];
 }
 
+/**
+ * Idle, a spike of `clients` closed-loop clients (the load a slow server cannot slow down: as many requests in flight
+ * as there are clients), then a low rate until the end.
+ */
+export function spikeProfile(shape: {
+  readonly idleSeconds: number;
+  readonly spikeSeconds: number;
+  readonly tailSeconds: number;
+  readonly idleRps: number;
+  readonly clients: number;
+  readonly lowRps: number;
+}): LoadProfile {
+  return [
+    { name: 'idle', seconds: shape.idleSeconds, rps: shape.idleRps },
+    { name: 'spike', seconds: shape.spikeSeconds, rps: 0, clients: shape.clients },
+    { name: 'low', seconds: shape.tailSeconds, rps: shape.lowRps },
+  ];
+}
+
+/** The phase with the most load: the most clients, or without clients the highest rate. */
+export function peakPhase<P extends { readonly rps: number; readonly clients?: number }>(
+  phases: readonly P[],
+): P | undefined {
+  const level = (phase: P): [number, number] => [phase.clients ?? 0, phase.rps];
+  return phases.reduce<P | undefined>((best, phase) => {
+    if (best === undefined) return phase;
+    const [clients, rps] = level(phase);
+    const [bestClients, bestRps] = level(best);
+    return clients > bestClients || (clients === bestClients && rps > bestRps) ? phase : best;
+  }, undefined);
+}
+
+/** Closed-loop clients due at `t` seconds from the start of the load. */
+export function clientsDue(profile: LoadProfile, t: number): number {
+  let start = 0;
+  for (const phase of profile) {
+    if (t < start + phase.seconds) return t < start ? 0 : (phase.clients ?? 0);
+    start += phase.seconds;
+  }
+  return 0;
+}
+
 export function profileSeconds(profile: LoadProfile): number {
   return profile.reduce((total, phase) => total + phase.seconds, 0);
 }
 
 /** Start and end time of each phase, in seconds from the start of the load. */
-export function phaseBounds(profile: LoadProfile): Array<{ name: string; start: number; end: number; rps: number }> {
+export function phaseBounds(
+  profile: LoadProfile,
+): Array<{ name: string; start: number; end: number; rps: number; clients?: number }> {
   let start = 0;
   return profile.map((phase) => {
-    const bounds = { name: phase.name, start, end: start + phase.seconds, rps: phase.rps };
+    const bounds = {
+      name: phase.name,
+      start,
+      end: start + phase.seconds,
+      rps: phase.rps,
+      ...(phase.clients === undefined ? {} : { clients: phase.clients }),
+    };
     start += phase.seconds;
     return bounds;
   });

@@ -1,6 +1,6 @@
-// The report of a run: one SVG with five panels sharing the time axis (traffic, replicas, per-replica QPS, p99
-// latency, failed requests), and a self-contained HTML page holding that SVG with the summary, the settings, the HPA
-// syncs and the pods; and the comparison of several runs. No script, no external resource: the files open anywhere.
+// The report of a run: one SVG with six panels sharing the time axis (traffic, replicas and restarts, per-replica QPS,
+// p99 latency, failed requests, shed answers), and a self-contained HTML page holding that SVG with the summary, the
+// settings, the HPA syncs, the pods and the kubelet's probe failures and restarts; and the comparison of several runs. No script, no external resource: the files open anywhere.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
   drawLatency,
   drawPodQps,
   drawReplicas,
+  drawShed,
   drawTraffic,
   escapeXml,
   n,
@@ -17,36 +18,66 @@ import {
   shortPodName,
   svgDocument,
 } from './charts.js';
-import type { Safeguards } from './settings.js';
-import { FIRST_TRAFFIC_SECONDS, type Timeline } from './timeline.js';
+import { ROUTE_MIX } from './profile.js';
+import { SAFEGUARD_NAMES, type Safeguards } from './settings.js';
+import { FIRST_TRAFFIC_SECONDS, type LabSummary, type Timeline } from './timeline.js';
 
 const WIDTH = 960;
 const LEFT = 64;
 const RIGHT = 150;
-const HEADER = 64;
+const HEADER = 80;
 const PANEL_HEIGHT = 110;
 const PANEL_GAP = 44;
 const FOOTER = 30;
 
 type Draw = typeof drawTraffic;
 
-/** The label of a run: which safeguards it leaves out. */
-export function runDescription(safeguards: Safeguards): string {
-  const off = (['warmup', 'drain', 'recycle'] as const).filter((name) => !safeguards[name]);
-  if (off.length === 0) return 'warm-up, drain and connection recycling on';
-  const names = { warmup: 'warm-up', drain: 'drain', recycle: 'connection recycling' };
-  return `${off.map((name) => names[name]).join(', ')} off`;
+const SAFEGUARD_LABELS = {
+  warmup: 'warm-up',
+  drain: 'drain',
+  recycle: 'connection recycling',
+  admission: 'admission control',
+} as const;
+
+/** The same, short enough for a column heading that lists them all. */
+const SHORT_LABELS = { warmup: 'warm-up', drain: 'drain', recycle: 'recycling', admission: 'admission' } as const;
+
+/** `a`, `a and b`, `a, b and c` */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-/** The report's picture: five panels sharing the time axis, as one standalone SVG document. */
+/**
+ * The label of a run: which safeguards it leaves out. A timeline recorded before a safeguard existed does not name
+ * it.
+ */
+export function runDescription(safeguards: Safeguards): string {
+  const known = SAFEGUARD_NAMES.filter((name) => safeguards[name] !== undefined);
+  const off = known.filter((name) => safeguards[name] === false);
+  if (off.length === 0) return `${listed(known.map((name) => SHORT_LABELS[name]))} on`;
+  return `${off.map((name) => SAFEGUARD_LABELS[name]).join(', ')} off`;
+}
+
+/** Shed answers over the run, all reasons together. */
+export function shedTotal(summary: LabSummary): number {
+  return Object.values(summary.shed).reduce((a, b) => a + b, 0);
+}
+
+/** `N shed (M retried) · R restarts`, the part of a run's headline that admission control and the kubelet write. */
+function overloadHeadline(summary: LabSummary): string {
+  return `${shedTotal(summary)} shed (${summary.shedRetried} retried) · ${summary.restarts} restarts`;
+}
+
+/** The report's picture: six panels sharing the time axis, as one standalone SVG document. */
 export function renderSvg(timeline: Timeline): string {
   const { summary } = timeline;
   const panels: Array<[string, Draw]> = [
     ['Traffic (requests sent per second)', drawTraffic],
     ['Replicas', drawReplicas],
     [`Per-replica QPS (Prometheus, rate over ${timeline.settings.rateWindowSeconds}s) and the HPA target`, drawPodQps],
-    ['Latency p99 per second (ms, log scale)', drawLatency],
+    ['Latency p99 per second of the admitted requests (ms, log scale)', drawLatency],
     [`Failed requests per second (total ${summary.failed})`, drawFailed],
+    [`Shed answers per second, 503 with Retry-After (total ${shedTotal(summary)})`, drawShed],
   ];
   const height = HEADER + panels.length * (PANEL_HEIGHT + PANEL_GAP) + FOOTER;
   const chart = new Chart();
@@ -60,7 +91,13 @@ export function renderSvg(timeline: Timeline): string {
     LEFT,
     46,
     'sub',
-    `${summary.requests} requests, ${failed}, p99 ${n(summary.p99Ms)} ms · scale events ${events} · target ${timeline.settings.targetQps} q/s per pod · shaded: peak`,
+    `${summary.requests} requests, ${failed}, p99 ${n(summary.p99Ms)} ms · ${overloadHeadline(summary)}`,
+  );
+  chart.text(
+    LEFT,
+    62,
+    'sub',
+    `${loadDescription(timeline)} · scale events ${events} · target ${timeline.settings.targetQps} q/s per pod · shaded: peak`,
   );
   panels.forEach(([panelTitle, draw], index) => {
     const rect = {
@@ -78,50 +115,59 @@ export function renderSvg(timeline: Timeline): string {
     'sub',
     `Dotted vertical lines: HPA rescales. Time: seconds since the first pod started. ${timeline.command}`,
   );
-  const alternative = `${title}: ${summary.requests} requests, ${failed}, scale events ${events}`;
+  const alternative = `${title}: ${summary.requests} requests, ${failed}, ${overloadHeadline(summary)}, scale events ${events}`;
   return svgDocument(WIDTH, height, alternative, chart.parts);
 }
 
 /**
- * Runs side by side, one column each, with shared axes: replicas, per-replica QPS, p99 latency and failed requests.
- * The README's picture of the default run beside each trap run.
+ * Runs side by side, one column each, with shared axes: replicas and restarts, per-replica QPS, p99 latency, failed
+ * requests, shed answers and each replica's first traffic. The README's picture of the default run beside each trap
+ * run, and of the spike with and without admission control.
  */
-export function renderComparison(timelines: readonly Timeline[]): string {
+export function renderComparison(timelines: readonly Timeline[], perBand = 4): string {
   const columnWidth = 300;
   const left = 44;
   const gap = 26;
-  const header = 70;
+  const header = 86;
   const cellHeight = 84;
   const rowGap = 40;
+  const bandGap = 24;
   const rows: Array<[string, Draw]> = [
-    ['Replicas: desired (dashed), ready', drawReplicas],
+    ['Replicas: desired (dashed), ready; ◆ restart', drawReplicas],
     ['Per-replica QPS, HPA target (dashed)', drawPodQps],
-    ['Latency p99 per second (ms, log)', drawLatency],
+    ['Latency p99 per second, admitted requests (ms, log)', drawLatency],
     ['Failed requests per second', drawFailed],
+    ['Shed per second: retried (amber), given up (red)', drawShed],
     [
       `Slowest request in each replica's first ${FIRST_TRAFFIC_SECONDS} s of traffic`,
       (chart, timeline, rect, _style, scales) => drawFirstTraffic(chart, timeline, rect, scales),
     ],
   ];
-  const width = left + timelines.length * (columnWidth + gap);
-  const height = header + rows.length * (cellHeight + rowGap) + 16;
+  // Runs side by side, at most `perBand` to a band; bands stack, every cell on the same scales.
+  const columns = Math.min(perBand, timelines.length);
+  const bands = Math.ceil(timelines.length / perBand);
+  const bandHeight = header + rows.length * (cellHeight + rowGap);
+  const width = left + columns * (columnWidth + gap);
+  const height = bands * bandHeight + (bands - 1) * bandGap + 16;
   const chart = new Chart();
   const scales = scalesFor(timelines);
   const style = { tickSeconds: 60, legend: false, seconds: Math.max(1, ...timelines.map((t) => t.durationSeconds)) };
-  timelines.forEach((timeline, column) => {
-    const x = left + column * (columnWidth + gap);
+  timelines.forEach((timeline, index) => {
+    const x = left + (index % perBand) * (columnWidth + gap);
+    const top = Math.floor(index / perBand) * (bandHeight + bandGap);
     const { summary } = timeline;
-    chart.text(x, 20, 'title', timeline.name);
-    chart.text(x, 36, 'sub', runDescription(timeline.safeguards));
+    chart.text(x, top + 20, 'title', `${timeline.name}: ${loadDescription(timeline)}`);
+    chart.text(x, top + 36, 'sub', runDescription(timeline.safeguards));
     const events = summary.scaleEvents.map((e) => `${e.from}→${e.to}`).join(' ') || 'none';
     chart.text(
       x,
-      53,
-      summary.failed === 0 ? 'good' : 'bad',
-      `${summary.failed} failed requests · scale events ${events}`,
+      top + 53,
+      summary.failed === 0 && summary.restarts === 0 ? 'good' : 'bad',
+      `${summary.failed} failed · ${overloadHeadline(summary)}`,
     );
+    chart.text(x, top + 69, 'sub', `scale events ${events}`);
     rows.forEach(([title, draw], row) => {
-      const rect = { x, y: header + row * (cellHeight + rowGap) + 22, width: columnWidth, height: cellHeight };
+      const rect = { x, y: top + header + row * (cellHeight + rowGap) + 22, width: columnWidth, height: cellHeight };
       chart.text(x, rect.y - 7, 'axis', title);
       draw(chart, timeline, rect, style, scales);
     });
@@ -129,10 +175,17 @@ export function renderComparison(timelines: readonly Timeline[]): string {
   const alternative = `warmscale lab runs side by side: ${timelines
     .map(
       (t) =>
-        `${t.name} (${t.summary.failed} failed requests, slowest request in a replica's first ${FIRST_TRAFFIC_SECONDS} s ${n(t.summary.firstTraffic.maxMs)} ms)`,
+        `${t.name} (${t.summary.failed} failed requests, ${overloadHeadline(t.summary)}, slowest request in a replica's first ${FIRST_TRAFFIC_SECONDS} s ${n(t.summary.firstTraffic.maxMs)} ms)`,
     )
     .join(', ')}`;
   return svgDocument(width, height, alternative, chart.parts);
+}
+
+/** What load a run drew: the step's peak rate, or the spike's clients and their route. */
+export function loadDescription(timeline: Timeline): string {
+  const clients = Math.max(0, ...timeline.profile.map((phase) => phase.clients ?? 0));
+  if (clients > 0) return `${clients} clients on ${timeline.settings.requestPath ?? 'the route mix'}`;
+  return `step to ${Math.max(0, ...timeline.profile.map((phase) => phase.rps))} req/s`;
 }
 
 function table(headers: readonly string[], rows: ReadonlyArray<readonly (string | number)[]>): string {
@@ -143,6 +196,18 @@ function table(headers: readonly string[], rows: ReadonlyArray<readonly (string 
     .join('\n');
   return `<table>${head}<tbody>\n${body}\n</tbody></table>`;
 }
+
+/** The kubelet's events the report lists: failed probes, kills and restarts of containers. */
+const KUBELET_EVENTS: ReadonlySet<string> = new Set([
+  'unready',
+  'startup-failed',
+  'liveness-failed',
+  'sigterm',
+  'sigkill',
+  'exited',
+  'back-off',
+  'restarted',
+]);
 
 const seconds = (t: number | null): string => (t === null ? '-' : `${n(t)}s`);
 
@@ -162,6 +227,17 @@ export function renderHtml(timeline: Timeline): string {
             .map(([outcome, count]) => `${outcome}: ${count}`)
             .join(', ')})`,
     ],
+    [
+      'Shed by admission control',
+      shedTotal(summary) === 0
+        ? '0'
+        : `${shedTotal(summary)} answers 503 with Retry-After (${Object.entries(summary.shed)
+            .map(([reason, count]) => `${reason}: ${count}`)
+            .join(
+              ', ',
+            )}); ${summary.shedRetried} retried by their client, ${shedTotal(summary) - summary.shedRetried} were a request's last answer (counted as failed)`,
+    ],
+    ['Container restarts', `${summary.restarts} (${summary.livenessRestarts} after a failed liveness probe)`],
     ['Scale events', summary.scaleEvents.map((e) => `${e.from} → ${e.to} at ${n(e.t)}s`).join(', ') || 'none'],
     [
       'Replicas',
@@ -169,7 +245,7 @@ export function renderHtml(timeline: Timeline): string {
     ],
     [
       'Latency',
-      `p99 ${n(summary.p99Ms)} ms over the run; worst second's p99 ${n(summary.worstSecondP99Ms)} ms; ${summary.slowRequests} requests took 1 s or more`,
+      `admitted requests: p99 ${n(summary.p99Ms)} ms over the run; worst second's p99 ${n(summary.worstSecondP99Ms)} ms; ${summary.slowRequests} requests took 1 s or more`,
     ],
     [
       `Each replica's first ${FIRST_TRAFFIC_SECONDS} s of traffic`,
@@ -209,7 +285,24 @@ export function renderHtml(timeline: Timeline): string {
         settings.freshConnectionShare * 100,
       )}% of requests on a new connection each (${timeline.client.fresh})`,
     ],
-    ['Load profile', timeline.profile.map((p) => `${p.name} ${p.rps} req/s ${n(p.start)}-${n(p.end)}s`).join(', ')],
+    ...(settings.retry === undefined || (timeline.client.clients ?? 0) === 0
+      ? []
+      : [
+          [
+            'Closed-loop clients',
+            `${timeline.client.clients} started, one keep-alive connection each; a shed request is sent again after its Retry-After (at most ${settings.retry.maxRetryAfterSeconds} s), up to ${settings.retry.maxRetries} times`,
+          ] as [string, string],
+        ]),
+    ['Requests', settings.requestPath ?? `the route mix (${ROUTE_MIX.map((route) => route.path).join(', ')})`],
+    [
+      'Load profile',
+      timeline.profile
+        .map(
+          (p) =>
+            `${p.name} ${p.clients === undefined ? `${p.rps} req/s` : `${p.clients} clients`} ${n(p.start)}-${n(p.end)}s`,
+        )
+        .join(', '),
+    ],
   ];
   const podRows = timeline.pods.map((pod) => [
     pod.name,
@@ -221,6 +314,7 @@ export function renderHtml(timeline: Timeline): string {
     pod.connections,
     pod.refusedConnections,
     pod.requests,
+    pod.restarts,
     pod.firstTrafficMaxMs === null ? '-' : `${n(pod.firstTrafficMaxMs)} ms`,
     served.get(pod.name) ?? '-',
   ]);
@@ -235,6 +329,14 @@ export function renderHtml(timeline: Timeline): string {
     tick.reasons.join(', '),
     tick.error ?? '',
   ]);
+  const kubelet = timeline.events
+    .filter((event) => KUBELET_EVENTS.has(event.kind))
+    .map((event) => [
+      `${n(event.t)}s`,
+      event.pod === undefined ? '-' : shortPodName(event.pod),
+      event.kind,
+      event.detail ?? '',
+    ]);
   const failures = timeline.failedRequests
     .slice(0, 100)
     .map((f) => [`${n(f.t)}s`, f.outcome, `${n(f.latencyMs)} ms`, f.pod ?? '-']);
@@ -273,11 +375,14 @@ ${table(
     'Connections',
     'Refused',
     'Requests',
+    'Restarts',
     `Slowest in first ${FIRST_TRAFFIC_SECONDS} s`,
     'Counted at peak end',
   ],
   podRows,
 )}
+<h2>Probe failures and restarts</h2>
+${kubelet.length === 0 ? '<p>None.</p>' : table(['Time', 'Pod', 'Event', 'Detail'], kubelet)}
 <h2>Failed requests</h2>
 ${failures.length === 0 ? '<p>None.</p>' : table(['Sent', 'Outcome', 'After', 'Routed to'], failures)}
 </body>

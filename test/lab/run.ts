@@ -5,9 +5,9 @@ import { relative } from 'node:path';
 import { shortPodName } from './charts.js';
 import { runLab } from './lab.js';
 import { readRunOptions, USAGE } from './options.js';
-import { runDescription, writeComparison, writeReport } from './report.js';
+import { runDescription, shedTotal, writeComparison, writeReport } from './report.js';
 import { ALL_SAFEGUARDS } from './settings.js';
-import { FIRST_TRAFFIC_SECONDS, type Timeline } from './timeline.js';
+import { FIRST_TRAFFIC_SECONDS, readTimeline, type Timeline } from './timeline.js';
 
 // Exit through process.exit on a signal, so the exit hooks kill the replicas, Prometheus and the load generator.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
@@ -24,7 +24,7 @@ if (options === 'help') {
   process.exit(0);
 }
 if ('compare' in options) {
-  const timelines = options.compare.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Timeline);
+  const timelines = options.compare.map((file) => readTimeline(readFileSync(file, 'utf8')));
   console.log(`comparison: ${relative(process.cwd(), writeComparison(options.outDir, timelines))}`);
   process.exit(0);
 }
@@ -32,7 +32,12 @@ if ('compare' in options) {
 const seconds = options.profile.reduce((total, phase) => total + phase.seconds, 0);
 console.log(`warmscale lab: ${options.name} run (${runDescription(options.safeguards ?? ALL_SAFEGUARDS)})`);
 console.log(
-  `load: ${options.profile.map((phase) => `${phase.name} ${phase.rps} req/s for ${phase.seconds}s`).join(', ')} (${seconds}s)`,
+  `load: ${options.profile
+    .map(
+      (phase) =>
+        `${phase.name} ${phase.clients === undefined ? `${phase.rps} req/s` : `${phase.clients} clients`} for ${phase.seconds}s`,
+    )
+    .join(', ')} (${seconds}s)${options.requestPath === undefined ? '' : ` on ${options.requestPath}`}`,
 );
 let timeline: Timeline;
 try {
@@ -49,10 +54,13 @@ console.log(
   `requests: ${summary.requests}, failed: ${summary.failed}${summary.failed === 0 ? '' : ` ${JSON.stringify(summary.failures)}`}`,
 );
 console.log(
+  `shed: ${shedTotal(summary)} ${JSON.stringify(summary.shed)}, ${summary.shedRetried} retried; container restarts: ${summary.restarts} (${summary.livenessRestarts} after a failed liveness probe)`,
+);
+console.log(
   `scale events: ${summary.scaleEvents.map((event) => `${event.from} -> ${event.to} at ${event.t.toFixed(0)}s`).join(', ') || 'none'}`,
 );
 console.log(
-  `latency p99: ${summary.p99Ms.toFixed(1)} ms (worst second ${summary.worstSecondP99Ms.toFixed(0)} ms), ${summary.slowRequests} requests took 1 s or more`,
+  `latency p99 of admitted requests: ${summary.p99Ms.toFixed(1)} ms (worst second ${summary.worstSecondP99Ms.toFixed(0)} ms), ${summary.slowRequests} requests took 1 s or more`,
 );
 console.log(
   `each replica's first ${FIRST_TRAFFIC_SECONDS} s of traffic: p99 ${summary.firstTraffic.p99Ms.toFixed(0)} ms, slowest ${summary.firstTraffic.maxMs.toFixed(0)} ms`,

@@ -19,9 +19,11 @@ import {
 
 /** The lab values profile: the chart's values with time constants shortened so that a run takes minutes. */
 export const LAB_VALUES: string = fileURLToPath(new URL('../../lab/lab-values.yaml', import.meta.url));
+/** The spike profile's values, after the lab values: admission control for its CPU-costly route. */
+export const SPIKE_VALUES: string = fileURLToPath(new URL('../../lab/spike-values.yaml', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** The three settings whose absence each trap run shows. */
+/** The settings whose absence each trap run shows. */
 export interface Safeguards {
   /** Warm-up before readiness (`warmup.enabled`). */
   readonly warmup: boolean;
@@ -29,9 +31,22 @@ export interface Safeguards {
   readonly drain: boolean;
   /** Keep-alive connection recycling (`connectionRecycling.maxRequests`, `connectionRecycling.maxAgeSeconds`). */
   readonly recycle: boolean;
+  /**
+   * Admission control as the values set it (`admission.*`); off sets `admission.maxInFlight` and
+   * `admission.maxEventLoopDelayMs` to 0, so nothing is shed. Timelines recorded before it existed lack it (on).
+   */
+  readonly admission?: boolean;
 }
 
-export const ALL_SAFEGUARDS: Safeguards = { warmup: true, drain: true, recycle: true };
+export const ALL_SAFEGUARDS: Safeguards = { warmup: true, drain: true, recycle: true, admission: true };
+
+/** The safeguards in the order trap names and descriptions list them. */
+export const SAFEGUARD_NAMES = ['warmup', 'drain', 'recycle', 'admission'] as const;
+
+/** Whether `safeguards` has `name` on (a timeline without the field had it on). */
+export function isOn(safeguards: Safeguards, name: (typeof SAFEGUARD_NAMES)[number]): boolean {
+  return safeguards[name] !== false;
+}
 
 /** A probe as the kubelet runs it (HTTP GET on the app's port). */
 export interface ProbeSettings {
@@ -79,6 +94,7 @@ export function safeguardOverrides(safeguards: Safeguards): string[] {
   if (!safeguards.warmup) sets.push('warmup.enabled=false');
   if (!safeguards.drain) sets.push('shutdown.preStopSleepSeconds=0', 'shutdown.delaySeconds=0');
   if (!safeguards.recycle) sets.push('connectionRecycling.maxRequests=0', 'connectionRecycling.maxAgeSeconds=0');
+  if (!isOn(safeguards, 'admission')) sets.push('admission.maxInFlight=0', 'admission.maxEventLoopDelayMs=0');
   return sets.flatMap((set) => ['--set', set]);
 }
 

@@ -1,16 +1,21 @@
 // What a lab run records, and the figures derived from it: per-second traffic, latency and failures from every
 // request, replica counts, HPA syncs, pod events and per-replica QPS. The JSON timeline is this structure as is.
 import type { HpaTick } from './autoscaler.js';
-import type { RequestRecord } from './load.js';
+import type { RequestRecord, RetryPolicy, Shed } from './load.js';
 import type { Safeguards } from './settings.js';
 import type { WorkloadEvent } from './workload.js';
 
 /** Traffic of one second of the run, by send time. */
 export interface SecondStats {
   readonly t: number;
+  /** Requests sent, every attempt of a retried one included. */
   readonly sent: number;
   readonly failed: number;
-  /** Latency percentiles in ms over the requests sent in this second; null when none. */
+  /** Answers shed by admission control (503 with `Retry-After`), retried or not. */
+  readonly shed: number;
+  /** Shed answers the client retried (the others were the last answer of their request, a failure). */
+  readonly shedRetried: number;
+  /** Latency percentiles in ms over the admitted requests sent in this second (shed answers left out); null when none. */
   readonly p50: number | null;
   readonly p99: number | null;
   readonly max: number | null;
@@ -49,8 +54,10 @@ export interface PodRecord {
   readonly connections: number;
   /** Connections routed to it that found its port closed. */
   readonly refusedConnections: number;
-  /** Requests it served (or failed), as the client saw them. */
+  /** Requests it served, shed or failed, as the client saw them. */
   readonly requests: number;
+  /** Container restarts (after a failed startup or liveness probe, or an exit). */
+  readonly restarts: number;
   /** The slowest of its requests in its first {@link FIRST_TRAFFIC_SECONDS} of traffic, ms; null without traffic. */
   readonly firstTrafficMaxMs: number | null;
 }
@@ -68,16 +75,25 @@ export interface ScaleEvent {
 }
 
 export interface LabSummary {
+  /** Requests sent, every attempt of a retried one included. */
   readonly requests: number;
+  /** Requests whose last answer failed: an error, a status outside 2xx and 3xx, a shed answer not retried. */
   readonly failed: number;
   /** Failed requests by HTTP status or error code. */
   readonly failures: Readonly<Record<string, number>>;
+  /** Answers shed by admission control (503 with `Retry-After`), by the reason their body gave. */
+  readonly shed: Readonly<Record<string, number>>;
+  /** Shed answers the client retried (the others count as failed). */
+  readonly shedRetried: number;
+  /** Container restarts over the run, and how many followed a failed liveness probe. */
+  readonly restarts: number;
+  readonly livenessRestarts: number;
   readonly scaleEvents: readonly ScaleEvent[];
   readonly maxDesired: number;
   readonly maxReady: number;
   readonly finalDesired: number;
   readonly finalReady: number;
-  /** Latency p99 over the whole run, ms. */
+  /** Latency p99 of the admitted requests over the whole run (shed answers left out), ms. */
   readonly p99Ms: number;
   /** The worst per-second p99, ms. */
   readonly worstSecondP99Ms: number;
@@ -116,6 +132,10 @@ export interface Timeline {
     readonly terminationGracePeriodSeconds: number;
     readonly hpaBehavior: unknown;
     readonly adapterQuery: string;
+    /** The path every request asks for; undefined: the route mix. */
+    readonly requestPath?: string;
+    /** How closed-loop clients retry a shed request. */
+    readonly retry?: RetryPolicy;
   };
   /** The load phases in lab time (the load starts once the first pods are ready). */
   readonly profile: ReadonlyArray<{
@@ -123,9 +143,18 @@ export interface Timeline {
     readonly start: number;
     readonly end: number;
     readonly rps: number;
+    readonly clients?: number;
   }>;
-  /** Requests sent, keep-alive connections opened, requests sent on a connection of their own. */
-  readonly client: { readonly sent: number; readonly connections: number; readonly fresh: number };
+  /**
+   * Requests sent (every attempt), keep-alive connections opened, requests sent on a connection of their own,
+   * closed-loop clients started.
+   */
+  readonly client: {
+    readonly sent: number;
+    readonly connections: number;
+    readonly fresh: number;
+    readonly clients?: number;
+  };
   readonly durationSeconds: number;
   readonly summary: LabSummary;
   readonly seconds: readonly SecondStats[];
@@ -174,13 +203,16 @@ export function attribute(records: readonly RequestRecord[], routes: readonly Ti
   });
 }
 
-/** Per pod: requests served and the latencies of its first {@link FIRST_TRAFFIC_SECONDS} of traffic. */
+/**
+ * Per pod: requests (shed ones included) and the latencies of the admitted requests in its first
+ * {@link FIRST_TRAFFIC_SECONDS} of traffic.
+ */
 export function perPodTraffic(
   records: readonly RequestRecord[],
   pods: ReadonlyArray<string | null>,
 ): Map<string, { requests: number; firstTraffic: number[] }> {
   const traffic = new Map<string, { requests: number; firstAt: number; firstTraffic: number[] }>();
-  records.forEach(([sentMs, latencyMs], index) => {
+  records.forEach(([sentMs, latencyMs, , , shed], index) => {
     const pod = pods[index];
     if (pod === null || pod === undefined) return;
     let entry = traffic.get(pod);
@@ -189,15 +221,19 @@ export function perPodTraffic(
       traffic.set(pod, entry);
     }
     entry.requests++;
-    if (sentMs < entry.firstAt + FIRST_TRAFFIC_SECONDS * 1000) entry.firstTraffic.push(latencyMs);
+    if (shed === undefined && sentMs < entry.firstAt + FIRST_TRAFFIC_SECONDS * 1000) entry.firstTraffic.push(latencyMs);
   });
   return new Map(
     [...traffic].map(([pod, entry]) => [pod, { requests: entry.requests, firstTraffic: entry.firstTraffic }]),
   );
 }
 
-/** A request failed when it got no response, or a status outside 2xx and 3xx. */
-export function isFailure(outcome: number | string): boolean {
+/**
+ * A request failed when it got no response, or a status outside 2xx and 3xx; a shed answer the client retried is not
+ * the request's outcome yet.
+ */
+export function isFailure(outcome: number | string, shed?: Shed): boolean {
+  if (shed?.retried === true) return false;
   return typeof outcome !== 'number' || outcome < 200 || outcome >= 400;
 }
 
@@ -210,19 +246,32 @@ export function quantile(sorted: readonly number[], q: number): number | null {
 
 /** Per-second stats of `records` for seconds 0 to `seconds - 1`. */
 export function secondStats(records: readonly RequestRecord[], seconds: number): SecondStats[] {
-  const buckets = Array.from({ length: seconds }, () => ({ latencies: [] as number[], failed: 0 }));
-  for (const [sentMs, latencyMs, outcome] of records) {
+  const buckets = Array.from({ length: seconds }, () => ({
+    latencies: [] as number[],
+    sent: 0,
+    failed: 0,
+    shed: 0,
+    shedRetried: 0,
+  }));
+  for (const [sentMs, latencyMs, outcome, , shed] of records) {
     const bucket = buckets[Math.floor(sentMs / 1000)];
     if (bucket === undefined) continue;
-    bucket.latencies.push(latencyMs);
-    if (isFailure(outcome)) bucket.failed++;
+    bucket.sent++;
+    if (shed === undefined) bucket.latencies.push(latencyMs);
+    else {
+      bucket.shed++;
+      if (shed.retried) bucket.shedRetried++;
+    }
+    if (isFailure(outcome, shed)) bucket.failed++;
   }
   return buckets.map((bucket, t) => {
     const sorted = bucket.latencies.sort((a, b) => a - b);
     return {
       t,
-      sent: sorted.length,
+      sent: bucket.sent,
       failed: bucket.failed,
+      shed: bucket.shed,
+      shedRetried: bucket.shedRetried,
       p50: quantile(sorted, 0.5),
       p99: quantile(sorted, 0.99),
       max: sorted.length === 0 ? null : (sorted[sorted.length - 1] ?? null),
@@ -251,9 +300,27 @@ export function meanQps(
   return means;
 }
 
+/** Restarts of the run's pods, and those that followed a failed liveness probe, from the workload's events. */
+export function restartCounts(events: readonly WorkloadEvent[]): { restarts: number; livenessRestarts: number } {
+  let restarts = 0;
+  let livenessRestarts = 0;
+  const killedBy = new Map<string, WorkloadEvent['kind']>();
+  for (const event of events) {
+    if (event.pod === undefined) continue;
+    if (event.kind === 'liveness-failed' || event.kind === 'startup-failed') killedBy.set(event.pod, event.kind);
+    if (event.kind === 'restarted') {
+      restarts++;
+      if (killedBy.get(event.pod) === 'liveness-failed') livenessRestarts++;
+      killedBy.delete(event.pod);
+    }
+  }
+  return { restarts, livenessRestarts };
+}
+
 /** The summary figures of a run. */
 export function summarize(input: {
   readonly records: readonly RequestRecord[];
+  readonly events: readonly WorkloadEvent[];
   readonly traffic: ReadonlyMap<string, { readonly requests: number; readonly firstTraffic: readonly number[] }>;
   readonly seconds: readonly SecondStats[];
   readonly replicas: readonly ReplicaSample[];
@@ -263,10 +330,17 @@ export function summarize(input: {
   readonly servedAtPeakEnd: ServedSnapshot | null;
 }): LabSummary {
   const failures: Record<string, number> = {};
+  const shed: Record<string, number> = {};
+  let shedRetried = 0;
   const latencies: number[] = [];
-  for (const [, latencyMs, outcome] of input.records) {
-    latencies.push(latencyMs);
-    if (isFailure(outcome)) failures[String(outcome)] = (failures[String(outcome)] ?? 0) + 1;
+  for (const [, latencyMs, outcome, , shedAnswer] of input.records) {
+    if (shedAnswer === undefined) latencies.push(latencyMs);
+    else {
+      const reason = shedAnswer.reason || 'unknown';
+      shed[reason] = (shed[reason] ?? 0) + 1;
+      if (shedAnswer.retried) shedRetried++;
+    }
+    if (isFailure(outcome, shedAnswer)) failures[String(outcome)] = (failures[String(outcome)] ?? 0) + 1;
   }
   latencies.sort((a, b) => a - b);
   const first = [...input.traffic.values()].flatMap((pod) => pod.firstTraffic).sort((a, b) => a - b);
@@ -276,6 +350,9 @@ export function summarize(input: {
     requests: input.records.length,
     failed: Object.values(failures).reduce((a, b) => a + b, 0),
     failures,
+    shed,
+    shedRetried,
+    ...restartCounts(input.events),
     scaleEvents: scaleEvents(input.ticks),
     maxDesired: Math.max(0, ...input.replicas.map((sample) => sample.desired)),
     maxReady: Math.max(0, ...input.replicas.map((sample) => sample.ready)),
@@ -291,5 +368,29 @@ export function summarize(input: {
     },
     peakQpsByPod: peak === undefined ? {} : meanQps(input.podQps, (peak.start + peak.end) / 2, peak.end),
     servedAtPeakEnd: input.servedAtPeakEnd,
+  };
+}
+
+/**
+ * Reads a JSON timeline, filling in what a timeline written before the spike profile lacks: nothing shed, no container
+ * restarts (that lab restarted none).
+ */
+export function readTimeline(json: string): Timeline {
+  const raw = JSON.parse(json) as Timeline;
+  return {
+    ...raw,
+    summary: {
+      ...raw.summary,
+      shed: raw.summary.shed ?? {},
+      shedRetried: raw.summary.shedRetried ?? 0,
+      restarts: raw.summary.restarts ?? 0,
+      livenessRestarts: raw.summary.livenessRestarts ?? 0,
+    },
+    seconds: raw.seconds.map((second) => ({
+      ...second,
+      shed: second.shed ?? 0,
+      shedRetried: second.shedRetried ?? 0,
+    })),
+    pods: raw.pods.map((pod) => ({ ...pod, restarts: pod.restarts ?? 0 })),
   };
 }

@@ -1,7 +1,8 @@
 // The Deployment, its ReplicaSet, the kubelet and the endpoint controller, for replicas that are local processes.
 // Each pod runs the demo with the container environment the chart renders; the kubelet part runs the chart's startup,
-// readiness and liveness probes with their periods and thresholds, and on deletion the preStop sleep, SIGTERM and the
-// grace period. A pod joins the Service only when ready and leaves it when it stops being ready or is deleted, each
+// readiness and liveness probes with their periods and thresholds, kills a container that fails its startup or
+// liveness probe (preStop, SIGTERM, grace period) and restarts it after the crash-loop back-off, and on deletion runs
+// the preStop sleep, SIGTERM and the grace period. A pod joins the Service only when ready and leaves it when it stops being ready or is deleted, each
 // change reaching the balancer after a propagation lag, as endpoint changes reach kube-proxy in a cluster.
 import { createHash, randomBytes } from 'node:crypto';
 import { setPriority } from 'node:os';
@@ -27,6 +28,9 @@ export interface WorkloadEvent {
     | 'sigterm'
     | 'sigkill'
     | 'exited'
+    | 'startup-failed'
+    | 'liveness-failed'
+    | 'back-off'
     | 'restarted'
     | 'endpoints';
   readonly pod?: string;
@@ -60,6 +64,8 @@ export interface WorkloadOptions {
   readonly onEvent: (event: WorkloadEvent) => void;
   /** Extra container environment (e.g. LOG_LEVEL). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The kubelet's restart back-off. @defaultValue {@link LAB_CRASH_LOOP_BACK_OFF} */
+  readonly crashLoopBackOff?: CrashLoopBackOff;
   /**
    * Niceness a replica runs at until it is first ready, so that booting and warming up take no CPU from the replicas
    * already serving, as on separate nodes. Needs the privilege to lower a niceness again (root); undefined: off.
@@ -72,8 +78,47 @@ const POD_ENTRY = fileURLToPath(new URL('./pod.js', import.meta.url));
 
 // Kubernetes' alphabet for generated name suffixes (no vowels, no look-alike digits).
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
-// The kubelet's first crash-loop back-off.
-const RESTART_BACKOFF_MS = 10_000;
+
+/** The kubelet's back-off between restarts of a container, in ms. */
+export interface CrashLoopBackOff {
+  /** The wait before the second restart (the first one is immediate); every later one doubles it. */
+  readonly initialMs: number;
+  /** The longest wait. A container that ran twice this long before it exited starts over from no wait. */
+  readonly maxMs: number;
+}
+
+/**
+ * The kubelet's back-off (10 s doubling up to 300 s, `MaxContainerBackOff` in pkg/kubelet), shortened ten times, as the
+ * lab values shorten the HPA's 300 s scale-down window to 30 s.
+ */
+export const LAB_CRASH_LOOP_BACK_OFF: CrashLoopBackOff = { initialMs: 1_000, maxMs: 30_000 };
+
+/**
+ * The restart delays of one container, as the kubelet's `doBackOff` draws them from client-go's
+ * `flowcontrol.Backoff` (no jitter): no wait at the first exit; then the current back-off, which doubles up to the
+ * maximum at each restart; forgotten when the container exits more than twice the maximum after its last restart.
+ */
+export class RestartBackOff {
+  #backOffMs = 0;
+  #lastRestartAt: number | undefined;
+
+  constructor(readonly settings: CrashLoopBackOff) {}
+
+  /** How long to wait before restarting a container that exited at `exitedAt` (ms, any clock); records the restart. */
+  next(exitedAt: number): number {
+    const { initialMs, maxMs } = this.settings;
+    let waitMs: number;
+    if (this.#lastRestartAt === undefined || exitedAt - this.#lastRestartAt > 2 * maxMs) {
+      waitMs = 0;
+      this.#backOffMs = initialMs;
+    } else {
+      waitMs = this.#backOffMs;
+      this.#backOffMs = Math.min(this.#backOffMs * 2, maxMs);
+    }
+    this.#lastRestartAt = exitedAt + waitMs;
+    return waitMs;
+  }
+}
 
 function encode(bytes: Uint8Array, length: number): string {
   let text = '';
@@ -90,7 +135,12 @@ class Pod {
   exitCode: number | string | undefined;
   ready = false;
   deleting = false;
+  /** The kubelet is killing the container after a failed startup or liveness probe. */
+  killing = false;
+  /** The generation of the container last sent SIGTERM: a second SIGTERM would make the app exit at once. */
+  sigtermGeneration: number | undefined;
   restarts = 0;
+  readonly backOff: RestartBackOff;
   process: DemoProcess | undefined;
   starting: Promise<DemoProcess | undefined> | undefined;
   timers = new Set<NodeJS.Timeout>();
@@ -100,8 +150,10 @@ class Pod {
   constructor(
     readonly name: string,
     createdAt: number,
+    backOff: CrashLoopBackOff,
   ) {
     this.createdAt = createdAt;
+    this.backOff = new RestartBackOff(backOff);
   }
 
   get port(): number | undefined {
@@ -234,7 +286,7 @@ export class Workload {
     do {
       name = `${this.#options.settings.name}-${this.#templateHash}-${encode(randomBytes(5), 5)}`;
     } while (this.#pods.has(name));
-    const pod = new Pod(name, this.#options.now());
+    const pod = new Pod(name, this.#options.now(), this.#options.crashLoopBackOff ?? LAB_CRASH_LOOP_BACK_OFF);
     this.#pods.set(name, pod);
     this.#history.push(pod);
     this.#emit('pod-created', name);
@@ -252,6 +304,7 @@ export class Workload {
   #startContainer(pod: Pod): void {
     const { settings } = this.#options;
     const generation = ++pod.generation;
+    pod.killing = false;
     const env = {
       ...settings.env,
       ...this.#options.env,
@@ -288,10 +341,12 @@ export class Workload {
       // A ticker, as the kubelet's prober worker uses: periods count from probe start to probe start.
       due += probe.periodSeconds * 1000;
       // The kubelet stops liveness probing once a pod is terminating (kubernetes#98571); readiness no longer matters.
-      if (pod.deleting) return;
+      // A container being killed is probed for readiness only, until it exits.
+      if (pod.deleting || (pod.killing && kind !== 'readiness')) return;
       const port = pod.port;
       const ok = port !== undefined && (await httpProbe(port, probe.path, probe.timeoutSeconds * 1000));
       if (generation !== pod.generation || pod.deleting || this.#stopped) return;
+      if (pod.killing && kind !== 'readiness') return;
       failures = ok ? 0 : failures + 1;
       if (kind === 'startup') {
         if (ok) {
@@ -305,8 +360,8 @@ export class Workload {
           return;
         }
         if (failures >= probe.failureThreshold) {
-          this.#emit('restarted', pod.name, `startup probe failed ${failures} times`);
-          this.#killAndRestart(pod);
+          this.#emit('startup-failed', pod.name, `startup probe failed ${failures} times`);
+          this.#kill(pod, generation);
           return;
         }
       } else if (kind === 'readiness') {
@@ -322,8 +377,8 @@ export class Workload {
           this.#updateEndpoints();
         }
       } else if (failures >= probe.failureThreshold) {
-        this.#emit('restarted', pod.name, `liveness probe failed ${failures} times`);
-        this.#killAndRestart(pod);
+        this.#emit('liveness-failed', pod.name, `liveness probe failed ${failures} times`);
+        this.#kill(pod, generation);
         return;
       }
       this.#timer(pod, Math.max(0, due - performance.now()), () => void tick());
@@ -341,23 +396,59 @@ export class Workload {
     }
   }
 
-  #killAndRestart(pod: Pod): void {
-    void pod.starting?.then((process) => process?.stop('SIGKILL'));
-    this.#crashed(pod);
+  /**
+   * Kills a container that failed its startup or liveness probe as the kubelet does (`killContainer`): the preStop
+   * hook, SIGTERM, SIGKILL at the end of the grace period, which preStop counts against. The pod stays in the
+   * endpoints until its readiness probe fails or the container exits; the exit leads to the restart.
+   */
+  #kill(pod: Pod, generation: number): void {
+    pod.killing = true;
+    this.#terminate(pod, generation);
   }
 
-  /** The container is gone: the pod leaves the endpoints and the kubelet restarts it after a back-off. */
+  /** preStop, SIGTERM, then SIGKILL at the end of the grace period, for the container of `generation`. */
+  #terminate(pod: Pod, generation: number): void {
+    const { settings } = this.#options;
+    const signal = async (name: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+      const process = await pod.starting;
+      if (process === undefined || generation !== pod.generation || pod.exitedAt !== undefined) return;
+      if (process.child.exitCode !== null || process.child.signalCode !== null) return;
+      if (name === 'SIGTERM') {
+        if (pod.sigtermGeneration === generation) return;
+        pod.sigtermGeneration = generation;
+      }
+      this.#emit(name === 'SIGTERM' ? 'sigterm' : 'sigkill', pod.name);
+      process.child.kill(name);
+    };
+    const preStopMs = settings.preStopSleepSeconds * 1000;
+    if (preStopMs > 0) {
+      this.#timer(pod, preStopMs, () => {
+        this.#emit('prestop-done', pod.name);
+        void signal('SIGTERM');
+      });
+    } else {
+      void signal('SIGTERM');
+    }
+    this.#timer(pod, settings.terminationGracePeriodSeconds * 1000, () => void signal('SIGKILL'));
+  }
+
+  /** The container is gone: the pod leaves the endpoints and the kubelet restarts it after the back-off. */
   #crashed(pod: Pod): void {
     const generation = ++pod.generation;
     pod.clearTimers();
+    pod.killing = false;
     if (pod.ready) {
       pod.ready = false;
       this.#updateEndpoints();
     }
     this.#updateTargets();
-    pod.restarts++;
-    this.#timer(pod, RESTART_BACKOFF_MS, () => {
-      if (generation === pod.generation && !pod.deleting && !this.#stopped) this.#startContainer(pod);
+    const waitMs = pod.backOff.next(this.#options.now() * 1000);
+    if (waitMs > 0) this.#emit('back-off', pod.name, `restarting in ${waitMs / 1000} s`);
+    this.#timer(pod, waitMs, () => {
+      if (generation !== pod.generation || pod.deleting || this.#stopped) return;
+      pod.restarts++;
+      this.#emit('restarted', pod.name, `restart ${pod.restarts}`);
+      this.#startContainer(pod);
     });
   }
 
@@ -372,7 +463,7 @@ export class Workload {
       this.#updateTargets();
       return;
     }
-    this.#emit('exited', pod.name, `exit ${code} while running`);
+    this.#emit('exited', pod.name, pod.killing ? `exit ${code} (killed by the kubelet)` : `exit ${code} while running`);
     this.#crashed(pod);
   }
 
@@ -388,32 +479,15 @@ export class Workload {
   }
 
   #delete(pod: Pod): void {
-    const { settings } = this.#options;
     pod.deleting = true;
     pod.deletedAt = this.#options.now();
     pod.clearTimers();
     this.#emit('deleted', pod.name);
     // In parallel: the endpoint controller drops the pod (reaching kube-proxy after the lag) and the kubelet runs
-    // preStop, then sends SIGTERM; SIGKILL at the end of the grace period, which preStop counts against.
+    // preStop, then sends SIGTERM; SIGKILL at the end of the grace period, which preStop counts against. A container
+    // the kubelet was already killing gets the deletion's grace period instead.
     this.#updateEndpoints();
-    const generation = pod.generation;
-    const signal = async (name: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
-      const process = await pod.starting;
-      if (process === undefined || generation !== pod.generation || pod.exitedAt !== undefined) return;
-      if (process.child.exitCode !== null || process.child.signalCode !== null) return;
-      this.#emit(name === 'SIGTERM' ? 'sigterm' : 'sigkill', pod.name);
-      process.child.kill(name);
-    };
-    const preStopMs = settings.preStopSleepSeconds * 1000;
-    if (preStopMs > 0) {
-      this.#timer(pod, preStopMs, () => {
-        this.#emit('prestop-done', pod.name);
-        void signal('SIGTERM');
-      });
-    } else {
-      void signal('SIGTERM');
-    }
-    this.#timer(pod, settings.terminationGracePeriodSeconds * 1000, () => void signal('SIGKILL'));
+    this.#terminate(pod, pod.generation);
     // A pod still in its restart back-off has no process to stop.
     void pod.starting?.then((process) => {
       if (process === undefined || process.child.exitCode !== null || process.child.signalCode !== null) {
