@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { QuietPolicy } from './interference.js';
 
-export const SCENARIOS = ['overhead', 'scrape', 'cardinality', 'warmup', 'shutdown', 'breakdown'] as const;
+export const SCENARIOS = ['overhead', 'scrape', 'cardinality', 'warmup', 'shutdown', 'breakdown', 'admission'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Every knob of a run. `--quick` shrinks each scenario so CI can check it still works in about a minute. */
@@ -12,6 +12,11 @@ export interface BenchConfig {
   readonly scenarios: readonly Scenario[];
   /** Where the report goes; undefined means `docs/` (full runs of every scenario only). */
   readonly outDir: string | undefined;
+  /**
+   * A partial run also writes the sections of its scenarios into `docs/benchmarks.md`, in place of those sections of
+   * the run the file holds, each under the date, command and machine it was measured with.
+   */
+  readonly docsSections: boolean;
   /** The arguments as given, for the "exact command" line of the report. */
   readonly argv: readonly string[];
   /** Applies to the scrape runs (the overhead runs are bracketed by bare-Fastify runs instead). */
@@ -39,9 +44,17 @@ export interface BenchConfig {
     readonly workers: number;
     readonly intervalMs: number;
   };
+  /** Paired runs, as the overhead scenario's. */
+  readonly admission: {
+    readonly connections: number;
+    readonly warmupSec: number;
+    readonly primeSec: number;
+    readonly durationSec: number;
+  };
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--rounds N] [--only overhead,scrape,...] [--out DIR]';
+const USAGE =
+  'usage: npm run bench -- [--quick] [--rounds N] [--only overhead,scrape,...] [--out DIR] [--docs-sections]';
 
 export function readConfig(argv: readonly string[]): BenchConfig {
   const { values } = parseArgs({
@@ -51,6 +64,7 @@ export function readConfig(argv: readonly string[]): BenchConfig {
       rounds: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
+      'docs-sections': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -68,6 +82,7 @@ export function readConfig(argv: readonly string[]): BenchConfig {
     rounds,
     scenarios: scenarios as Scenario[],
     outDir: values.out,
+    docsSections: values['docs-sections'] === true,
     argv,
     quiet: { attempts: quick ? 1 : 3, waitSec: quick ? 0 : 5 },
     // 50 keep-alive connections, as the reference figures were measured with; short runs, each bracketed by bare
@@ -90,5 +105,6 @@ export function readConfig(argv: readonly string[]): BenchConfig {
       workers: 8,
       intervalMs: 8,
     },
+    admission: { connections: 50, warmupSec: quick ? 1 : 5, primeSec: quick ? 0.5 : 1, durationSec: quick ? 1 : 3 },
   };
 }

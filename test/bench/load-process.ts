@@ -58,6 +58,7 @@ const result = await autocannon({
   connections: spec.connections,
   duration: spec.durationSec ?? 60,
   amount: spec.amount,
+  headers: spec.close === true ? { connection: 'close' } : undefined,
   setupClient: honourConnectionClose as unknown as autocannon.Options['setupClient'],
   // A fixed path is encoded once; only the mixes that vary per request pay for setupRequest.
   requests: nextPath === undefined ? undefined : [{ setupRequest: (request) => ({ ...request, path: nextPath() }) }],

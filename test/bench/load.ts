@@ -11,6 +11,8 @@ export interface LoadSpec {
   readonly connections: number;
   readonly durationSec?: number;
   readonly amount?: number;
+  /** Send `Connection: close` with every request: a new connection per request. */
+  readonly close?: boolean;
 }
 
 export interface LoadResult {

@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findingsSection } from './findings.js';
 import type { QuietPolicy } from './interference.js';
 import type { Machine } from './machine.js';
+import type { AdmissionResult, AdmissionSummary } from './scenarios/admission.js';
 import type { Breakdown } from './scenarios/breakdown.js';
 import type { CardinalityResult } from './scenarios/cardinality.js';
 import type { OverheadResult } from './scenarios/overhead.js';
@@ -30,6 +31,7 @@ export interface BenchReport {
   readonly warmup?: WarmupResult;
   readonly shutdown?: ShutdownResult;
   readonly breakdown?: Breakdown;
+  readonly admission?: AdmissionResult;
 }
 
 function num(value: number, digits = 0): string {
@@ -322,19 +324,105 @@ function breakdownSection(b: Breakdown): string {
   ].join('\n');
 }
 
+function admissionRows(summaries: readonly AdmissionSummary[]): string[][] {
+  const side = (x: AdmissionSummary['measured']) => `\`${x.variant}\`${x.close ? ', new connection per request' : ''}`;
+  return summaries.map((x) => [
+    x.pair,
+    side(x.measured),
+    side(x.baseline),
+    range(x.cpuUsPerRequest, 1),
+    range(x.baselineCpuUsPerRequest, 1),
+    range(x.cpuRatio, 2, 'x'),
+    range(x.addedCpuUs, 1),
+    `${num(x.non2xxShare * 100, 1)}%`,
+  ]);
+}
+
+function admissionSection(a: AdmissionResult, measuredApart: string | undefined): string {
+  const headers = [
+    'Pair',
+    'Measured',
+    'Baseline',
+    'Measured CPU µs/req',
+    'Baseline CPU µs/req',
+    'Measured / baseline',
+    'Difference µs/req',
+    'Measured non-2xx',
+  ];
+  return [
+    '## 7. Admission control',
+    '',
+    ...(measuredApart === undefined ? [] : [measuredApart, '']),
+    `\`GET /hello\` as in section 1, in paired runs only: two servers on the server core, loaded over the same ` +
+      `${a.durationSec} s (after an unmeasured ${a.primeSec} s) by two autocannon processes with ${Math.floor(a.connections / 2)} ` +
+      'keep-alive connections each; every round runs every pair once, in an order that rotates. ' +
+      '`warmscale-admission` runs admission control on every request (counted in flight, checked against a cap of ' +
+      "1,000,000 that is never reached and against the event-loop guard's flag, which its 100 ms sampler sets); " +
+      '`warmscale-no-admission` has no cap and no guard (no delay monitor, no sampler) and still counts requests in ' +
+      'flight for `warmscale_requests_in_flight`.',
+    '',
+    table(headers, admissionRows(a.cost)),
+    '',
+    '`warmscale-shed` caps requests in flight at 1 and holds that one (`GET /hold`, never answered), so every other ' +
+      'request is shed: 503 with `Retry-After`, `Connection: close` and a JSON reason, answered on the Node server ' +
+      'before Fastify routes it, and counted. Each shed answer closes its connection and the load generator ' +
+      "reconnects, as real clients do, so a shed answer's CPU includes accepting and closing a connection: it is " +
+      'measured beside served requests on keep-alive connections, and beside served requests that each open a new ' +
+      'connection (`Connection: close`).',
+    '',
+    table(headers, admissionRows(a.shed)),
+  ].join('\n');
+}
+
+/** Each scenario's section, by scenario; absent scenarios give none. */
+function scenarioSections(r: BenchReport, measuredApart?: string): Array<[string, string]> {
+  const sections: Array<[string, string | undefined]> = [
+    ['overhead', r.overhead === undefined ? undefined : overheadSection(r.overhead, r)],
+    ['scrape', r.scrape === undefined ? undefined : scrapeSection(r.scrape)],
+    ['cardinality', r.cardinality === undefined ? undefined : cardinalitySection(r.cardinality)],
+    ['warmup', r.warmup === undefined ? undefined : warmupSection(r.warmup)],
+    ['shutdown', r.shutdown === undefined ? undefined : shutdownSection(r.shutdown)],
+    ['breakdown', r.breakdown === undefined ? undefined : breakdownSection(r.breakdown)],
+    ['admission', r.admission === undefined ? undefined : admissionSection(r.admission, measuredApart)],
+  ];
+  return sections.filter((entry): entry is [string, string] => entry[1] !== undefined);
+}
+
+/** A section between markers that {@link spliceSections} finds again. */
+function marked(scenario: string, text: string): string {
+  return `<!-- bench:${scenario}:begin -->\n${text}\n<!-- bench:${scenario}:end -->`;
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const sections = [
     header(r),
     targetsSection(r.targets),
     findingsSection(r),
-    r.overhead === undefined ? '' : overheadSection(r.overhead, r),
-    r.scrape === undefined ? '' : scrapeSection(r.scrape),
-    r.cardinality === undefined ? '' : cardinalitySection(r.cardinality),
-    r.warmup === undefined ? '' : warmupSection(r.warmup),
-    r.shutdown === undefined ? '' : shutdownSection(r.shutdown),
-    r.breakdown === undefined ? '' : breakdownSection(r.breakdown),
+    ...scenarioSections(r).map(([scenario, text]) => marked(scenario, text)),
   ];
   return `${sections.filter((s) => s !== '').join('\n\n')}\n`;
+}
+
+/**
+ * `markdown` (a report of a full run) with the sections of the partial run `r` in place of its own (appended when it
+ * has none), each saying when, by which command and on which machine it was measured.
+ */
+export function spliceSections(markdown: string, r: BenchReport): string {
+  const apart =
+    `_Measured apart from the rest of this file: ${r.date.slice(0, 10)}, \`${r.command}\`, ${r.rounds} ` +
+    `round${r.rounds === 1 ? '' : 's'}, ${machineLine(r.machine)}._`;
+  let text = markdown.trimEnd();
+  for (const [scenario, section] of scenarioSections(r, apart)) {
+    const begin = `<!-- bench:${scenario}:begin -->`;
+    const end = `<!-- bench:${scenario}:end -->`;
+    const from = text.indexOf(begin);
+    const to = text.indexOf(end);
+    text =
+      from >= 0 && to > from
+        ? `${text.slice(0, from)}${marked(scenario, section)}${text.slice(to + end.length)}`
+        : `${text}\n\n${marked(scenario, section)}`;
+  }
+  return `${text}\n`;
 }
 
 /** Writes `benchmarks.md` and `benchmarks.json` into `dir`; returns the markdown's path. */
@@ -343,5 +431,12 @@ export function writeReport(dir: string, report: BenchReport): string {
   writeFileSync(join(dir, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
   const path = join(dir, 'benchmarks.md');
   writeFileSync(path, renderMarkdown(report));
+  return path;
+}
+
+/** Replaces the sections of the partial run `report` in `dir/benchmarks.md`; returns its path. */
+export function writeSections(dir: string, report: BenchReport): string {
+  const path = join(dir, 'benchmarks.md');
+  writeFileSync(path, spliceSections(readFileSync(path, 'utf8'), report));
   return path;
 }

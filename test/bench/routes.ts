@@ -3,6 +3,9 @@
 /** The hello-world route of the overhead scenario: as little handler work as possible, so plugin cost shows. */
 export const HELLO_PATH = '/hello';
 
+/** The route the shed scenario's server holds its one admitted request on, unanswered. */
+export const HOLD_PATH = '/hold';
+
 /** Static routes that, with {@link STATUSES}, give the scrape scenario 50 x 5 = 250 label sets. */
 export const ROUTE_COUNT = 50;
 export const STATUSES: readonly number[] = [200, 201, 400, 404, 500];

@@ -4,7 +4,8 @@ import { readConfig, SCENARIOS } from './config.js';
 import { QUIET_CORES } from './interference.js';
 import { describeMachine } from './machine.js';
 import { LOAD_CORE, pin } from './processes.js';
-import { type BenchReport, writeReport } from './report.js';
+import { type BenchReport, writeReport, writeSections } from './report.js';
+import { runAdmission } from './scenarios/admission.js';
 import { runBreakdown } from './scenarios/breakdown.js';
 import { runCardinality } from './scenarios/cardinality.js';
 import { runOverhead } from './scenarios/overhead.js';
@@ -33,6 +34,7 @@ const cardinality = has('cardinality') ? await runCardinality(config, log) : und
 const warmup = has('warmup') ? await runWarmup(config, log) : undefined;
 const shutdown = has('shutdown') ? await runShutdown(config, log) : undefined;
 const breakdown = has('breakdown') ? await runBreakdown(config, log) : undefined;
+const admission = has('admission') ? await runAdmission(config, log) : undefined;
 
 const report: BenchReport = {
   date: startedAt.toISOString(),
@@ -49,6 +51,7 @@ const report: BenchReport = {
   warmup,
   shutdown,
   breakdown,
+  admission,
 };
 const complete = !config.quick && config.scenarios.length === SCENARIOS.length;
 const path = writeReport(config.outDir ?? (complete ? DOCS : SCRATCH), report);
@@ -56,3 +59,7 @@ for (const check of report.targets) {
   log(`${check.met ? 'met' : 'MISSED'}: ${check.figure} = ${check.measured.toFixed(2)} (target ${check.target})`);
 }
 log(`report written to ${path}`);
+if (config.docsSections && !complete) {
+  if (config.quick) throw new Error('--docs-sections takes figures from full-length runs only (no --quick)');
+  log(`sections ${config.scenarios.join(', ')} written into ${writeSections(DOCS, report)}`);
+}

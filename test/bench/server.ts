@@ -13,6 +13,12 @@ export const VARIANTS = {
   'warmscale-no-recycle': 'Fastify + @warmscale/middleware, defaults but connection recycling off',
   'warmscale-traced': 'Fastify + @warmscale/middleware, defaults, exemplars inside an active span',
   'bare-traced': 'Fastify alone inside an active span (baseline of the row above)',
+  'warmscale-admission':
+    'Fastify + @warmscale/middleware, defaults with admission.maxInFlight 1,000,000 (never reached)',
+  'warmscale-no-admission':
+    'Fastify + @warmscale/middleware, defaults but admission control off (no cap, no event-loop guard)',
+  'warmscale-shed':
+    'Fastify + @warmscale/middleware, admission.maxInFlight 1 taken by a held request: every other request is shed',
 } as const;
 export type Variant = keyof typeof VARIANTS;
 

@@ -93,6 +93,10 @@ const BASELINE: Readonly<Record<Variant, Variant>> = {
   'fastify-metrics': 'bare',
   'warmscale-traced': 'bare-traced',
   'bare-traced': 'bare',
+  // Measured by the admission scenario, not here.
+  'warmscale-admission': 'bare',
+  'warmscale-no-admission': 'bare',
+  'warmscale-shed': 'bare',
 };
 
 /** One measured run, right after a short unmeasured one. */
