@@ -128,7 +128,7 @@ export function renderComparison(timelines: readonly Timeline[], perBand = 4): s
   const columnWidth = 300;
   const left = 44;
   const gap = 26;
-  const header = 86;
+  const header = 100;
   const cellHeight = 84;
   const rowGap = 40;
   const bandGap = 24;
@@ -163,9 +163,10 @@ export function renderComparison(timelines: readonly Timeline[], perBand = 4): s
       x,
       top + 53,
       summary.failed === 0 && summary.restarts === 0 ? 'good' : 'bad',
-      `${summary.failed} failed · ${overloadHeadline(summary)}`,
+      `${summary.failed} failed requests · ${summary.restarts} restarts`,
     );
-    chart.text(x, top + 69, 'sub', `scale events ${events}`);
+    chart.text(x, top + 69, 'sub', `${shedTotal(summary)} shed, ${summary.shedRetried} of them retried`);
+    chart.text(x, top + 85, 'sub', `scale events ${events}`);
     rows.forEach(([title, draw], row) => {
       const rect = { x, y: top + header + row * (cellHeight + rowGap) + 22, width: columnWidth, height: cellHeight };
       chart.text(x, rect.y - 7, 'axis', title);
