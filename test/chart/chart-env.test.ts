@@ -50,7 +50,7 @@ describe("a service built on the middleware, started with the chart's environmen
         ['WARMSCALE_ADMISSION_SLOW_START_MS', '0'],
         ['WARMSCALE_ADMISSION_SLOW_START_MIN_SHARE', '0.1'],
         ['WARMSCALE_ADMISSION_SLOW_START_AGGRESSION', '1'],
-        ['WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS', '1000'],
+        ['WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS', '500'],
         ['WARMSCALE_ADMISSION_RETRY_AFTER_SECONDS', '1'],
       ],
     );

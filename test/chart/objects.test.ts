@@ -257,7 +257,7 @@ describe('chart defaults', () => {
       { name: 'WARMSCALE_ADMISSION_SLOW_START_MS', value: '0' },
       { name: 'WARMSCALE_ADMISSION_SLOW_START_MIN_SHARE', value: '0.1' },
       { name: 'WARMSCALE_ADMISSION_SLOW_START_AGGRESSION', value: '1' },
-      { name: 'WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS', value: '1000' },
+      { name: 'WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS', value: '500' },
       { name: 'WARMSCALE_ADMISSION_RETRY_AFTER_SECONDS', value: '1' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },

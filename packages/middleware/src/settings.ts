@@ -260,8 +260,8 @@ export const SETTINGS = {
       expected: 'a number above 0 up to 10',
     }),
     maxEventLoopDelayMs: integer(
-      'Shed requests while the event loop lags more than this (sampled every 100 ms), so a saturated pod answers cheap 503s instead of queueing until its liveness probe times out; 0 off.',
-      1000,
+      'Shed requests while the event loop lags more than this (sampled every 100 ms), so a saturated pod answers cheap 503s instead of queueing until its probes time out; 0 off.',
+      500,
       0,
       HOUR_MS,
       'ms',
