@@ -251,7 +251,7 @@ describe('lab building blocks', () => {
     assert.deepEqual(settings.helmArgs, ['-f', 'test/lab/lab-values.yaml', '-f', 'test/lab/spike-values.yaml']);
     assert.deepEqual(
       [settings.env.WARMSCALE_ADMISSION_MAX_IN_FLIGHT, settings.env.WARMSCALE_ADMISSION_MAX_EVENT_LOOP_DELAY_MS],
-      ['4', '1000'],
+      ['4', '500'],
     );
   });
 

@@ -3,19 +3,34 @@ import { Agent } from 'node:http';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startDemo } from '../support/demo-process.js';
-import { get, sleep, waitForStatus } from '../support/http.js';
+import { get, samples, sleep, waitForStatus } from '../support/http.js';
 import { startLoad } from '../support/load.js';
 
 const FAILING_WARMUP = fileURLToPath(new URL('../fixtures/failing-warmup.js', import.meta.url));
+const GATED_WARMUP = fileURLToPath(new URL('../fixtures/gated-warmup.js', import.meta.url));
 
 describe('lifecycle of a real process', () => {
-  test('warm-up: /startupz and /readyz answer 503 until the cold route is warm, and warm-up traffic is not counted', async () => {
+  test('warm-up gates a real process: /startupz and /readyz answer 503 while warming, 200 once it is done', async () => {
+    const service = await startDemo({}, GATED_WARMUP);
+    try {
+      const first = await get(`${service.url}/startupz`);
+      assert.deepEqual([first.status, (JSON.parse(first.body) as { state: string }).state], [503, 'warming']);
+      assert.equal((await get(`${service.url}/readyz`)).status, 503);
+      assert.equal((await get(`${service.url}/livez`)).status, 200);
+      process.kill(service.pid, 'SIGUSR2');
+      await waitForStatus(`${service.url}/readyz`, 200);
+      assert.equal((await get(`${service.url}/startupz`)).status, 200);
+      assert.deepEqual(samples((await get(`${service.url}/metrics`)).body, 'httpserver_requests_total'), [
+        'httpserver_requests_total{method="GET",route="__unmatched__",status="404"} 0',
+      ]);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  test('the demo warms its cold route before /readyz turns 200, and warm-up traffic is not counted', async () => {
     const demo = await startDemo({ WARMSCALE_WARMUP_ENABLED: 'true' });
     try {
-      const first = await get(`${demo.url}/startupz`);
-      assert.equal(first.status, 503);
-      assert.equal((JSON.parse(first.body) as { state: string }).state, 'warming');
-      assert.equal((await get(`${demo.url}/readyz`)).status, 503);
       await waitForStatus(`${demo.url}/readyz`, 200);
       const startup = JSON.parse((await get(`${demo.url}/startupz`)).body) as Record<string, unknown>;
       assert.deepEqual(

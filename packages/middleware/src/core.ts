@@ -69,6 +69,8 @@ export interface WarmscaleCore extends Warmscale {
   readonly recorder: RequestRecorder;
   /** Requests in flight and admission control, run by the adapters ahead of the application. */
   readonly gate: RequestGate;
+  /** True for the middleware's own warm-up requests (never shed: a loopback warm-up runs while the loop is busy). */
+  isWarmup(headers: IncomingHttpHeaders): boolean;
   readonly connections: ConnectionPolicy;
   /** Counts, on the application's server, the responses to requests Node could not parse. */
   countClientErrors(server: Server): void;
@@ -254,6 +256,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     metricsServer,
     recorder,
     gate,
+    isWarmup: (headers) => headers[WARMUP_HEADER] === warmupToken,
     connections: createConnectionPolicy(lifecycle, options.connections),
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
     mainPortMetricsPath,

@@ -129,7 +129,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
       if (!admit(request, response)) return;
       const shed = gate.enter(request);
-      if (shed !== undefined && !internalPaths.has(pathOf(request.url))) {
+      if (shed !== undefined && !internalPaths.has(pathOf(request.url)) && !core.isWarmup(request.headers)) {
         // Shed before Fastify routes it, so it costs no routing or hooks: counted under the unmatched route.
         gate.shed(request, response, shed);
         recorder.record(request.headers, request.method ?? 'GET', undefined, 503, 0);

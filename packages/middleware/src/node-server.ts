@@ -103,7 +103,7 @@ export function createNodeServer(
     (response as TimedResponse)[kStartedAt] = performance.now();
     const shed = gate.enter(request);
     if (serveInternal(request, response)) return;
-    if (shed === undefined) app(request, response);
+    if (shed === undefined || core.isWarmup(request.headers)) app(request, response);
     else gate.shed(request, response, shed);
   }
 
