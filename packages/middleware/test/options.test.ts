@@ -8,15 +8,20 @@ import warmscale, {
 } from '@warmscale/middleware';
 import Fastify from 'fastify';
 
+/** Registers with `options` and no `WARMSCALE_*` variable, so the shell running the tests cannot change a case. */
 async function registerWith(options: unknown): Promise<void> {
   const app = Fastify();
+  const input =
+    typeof options === 'object' && options !== null && !('env' in options) ? { env: {}, ...options } : options;
   try {
-    await app.register(warmscale, options as WarmscaleOptionsInput);
+    await app.register(warmscale, input as WarmscaleOptionsInput);
     await app.ready();
   } finally {
     await app.close();
   }
 }
+
+const noop = async (): Promise<void> => {};
 
 const invalid: ReadonlyArray<[string, unknown, string]> = [
   [
@@ -96,6 +101,249 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
     { probes: { readinessPath: '/:id' } },
     'probes.readinessPath must be a path starting with "/", without "?", "#", "*" or ":" (got "/:id")',
   ],
+  [
+    "the README's example: a delay and a drain that do not fit the shutdown timeout",
+    { shutdown: { delayMs: 15_000 } },
+    'shutdown.delayMs + shutdown.drainTimeoutMs must be <= shutdown.timeoutMs (got 15000 + 10000 > 20000)',
+  ],
+  [
+    'a drain timeout that does not fit the shutdown timeout after the delay',
+    { shutdown: { drainTimeoutMs: 25_000 } },
+    'shutdown.delayMs + shutdown.drainTimeoutMs must be <= shutdown.timeoutMs (got 5000 + 25000 > 20000)',
+  ],
+  [
+    'a shutdown delay longer than the shutdown timeout',
+    { shutdown: { delayMs: 30_000, drainTimeoutMs: 0 } },
+    'shutdown.delayMs must be <= shutdown.timeoutMs (got 30000 > 20000)',
+  ],
+  [
+    'an unknown shutdown key',
+    { shutdown: { delay: 1000 } },
+    'shutdown.delay is not an option (known: signals, delayMs, drainTimeoutMs, timeoutMs, preStopSleepSeconds, gracePeriodSeconds, exit)',
+  ],
+  [
+    'a signal that cannot be handled',
+    { shutdown: { signals: ['SIGTERM', 'SIGKILL'] } },
+    'shutdown.signals must be an array of SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2 (got ["SIGTERM", "SIGKILL"])',
+  ],
+  [
+    'a signal that is not in an array',
+    { shutdown: { signals: 'SIGTERM' } },
+    'shutdown.signals must be an array of SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR2 (got "SIGTERM")',
+  ],
+  [
+    'a negative shutdown delay',
+    { shutdown: { delayMs: -1 } },
+    'shutdown.delayMs must be an integer from 0 to 3600000 (got -1)',
+  ],
+  [
+    'a fractional drain timeout',
+    { shutdown: { drainTimeoutMs: 1.5 } },
+    'shutdown.drainTimeoutMs must be an integer from 0 to 3600000 (got 1.5)',
+  ],
+  [
+    'a zero shutdown timeout',
+    { shutdown: { timeoutMs: 0 } },
+    'shutdown.timeoutMs must be an integer from 1 to 3600000 (got 0)',
+  ],
+  [
+    'a preStop sleep given as a string',
+    { shutdown: { preStopSleepSeconds: '5' } },
+    'shutdown.preStopSleepSeconds must be an integer from 0 to 3600 (got "5")',
+  ],
+  [
+    'a grace period above a day',
+    { shutdown: { gracePeriodSeconds: 86_401 } },
+    'shutdown.gracePeriodSeconds must be an integer from 0 to 86400 (got 86401)',
+  ],
+  ['an exit that is not a function', { shutdown: { exit: 1 } }, 'shutdown.exit must be a function (got 1)'],
+  [
+    'an unknown probes key',
+    { probes: { startup: '/s' } },
+    'probes.startup is not an option (known: startupPath, readinessPath, livenessPath, port, host, maxEventLoopDelayMs)',
+  ],
+  [
+    'a probe port above 65535',
+    { probes: { port: 70_000 } },
+    'probes.port must be an integer from 0 to 65535 (got 70000)',
+  ],
+  ['an empty probe host', { probes: { host: '' } }, 'probes.host must be a non-empty string (got "")'],
+  [
+    'a negative event-loop delay limit',
+    { probes: { maxEventLoopDelayMs: -1 } },
+    'probes.maxEventLoopDelayMs must be an integer from 0 to 3600000 (got -1)',
+  ],
+  [
+    'two probes on one path',
+    { probes: { readinessPath: '/livez' } },
+    'probe and metrics paths must differ ("/livez" is used twice)',
+  ],
+  [
+    'a probe on the metrics path',
+    { probes: { startupPath: '/metrics' } },
+    'probe and metrics paths must differ ("/metrics" is used twice)',
+  ],
+  [
+    'an unknown warmup key',
+    { warmup: { budget: 1000 } },
+    'warmup.budget is not an option (known: enabled, budgetMs, steps)',
+  ],
+  ['a non-boolean warmup.enabled', { warmup: { enabled: 'yes' } }, 'warmup.enabled must be a boolean (got "yes")'],
+  [
+    'a zero warm-up budget',
+    { warmup: { budgetMs: 0 } },
+    'warmup.budgetMs must be an integer from 1 to 3600000 (got 0)',
+  ],
+  ['warm-up steps that are not an array', { warmup: { steps: {} } }, 'warmup.steps must be an array (got an object)'],
+  [
+    'a warm-up step that is not an object',
+    { warmup: { steps: [null] } },
+    'warmup.steps[0] must be an object with `inject` or `run` (got null)',
+  ],
+  [
+    'a function step whose run is not a function',
+    { warmup: { steps: [{ name: 'prime', run: 'prime()' }] } },
+    'warmup.steps[0].run must be a function (got "prime()")',
+  ],
+  [
+    'a step with neither inject nor run',
+    { warmup: { steps: [{ name: 'prime' }] } },
+    'warmup.steps[0].inject must be an object (got undefined)',
+  ],
+  [
+    'an unknown warm-up step key',
+    { warmup: { steps: [{ inject: { url: '/' }, retries: 2 }] } },
+    'warmup.steps[0].retries is not an option (known: name, inject, times, concurrency, expectStatus, transport, timeoutMs, critical)',
+  ],
+  [
+    'an unknown inject key',
+    { warmup: { steps: [{ inject: { url: '/', body: 'x' } }] } },
+    'warmup.steps[0].inject.body is not an option (known: method, url, headers, payload)',
+  ],
+  [
+    'an unknown HTTP method',
+    { warmup: { steps: [{ inject: { method: 'FETCH', url: '/' } }] } },
+    'warmup.steps[0].inject.method must be one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS (got "FETCH")',
+  ],
+  [
+    'a warm-up URL without a slash',
+    { warmup: { steps: [{ inject: { url: 'users' } }] } },
+    'warmup.steps[0].inject.url must be a path starting with "/" (got "users")',
+  ],
+  [
+    'warm-up headers that are not an object',
+    { warmup: { steps: [{ inject: { url: '/', headers: 'x-a: 1' } }] } },
+    'warmup.steps[0].inject.headers must be an object of header strings (got "x-a: 1")',
+  ],
+  [
+    'zero repetitions',
+    { warmup: { steps: [{ inject: { url: '/' }, times: 0 }] } },
+    'warmup.steps[0].times must be an integer from 1 (got 0)',
+  ],
+  [
+    'a fractional concurrency',
+    { warmup: { steps: [{ inject: { url: '/' }, concurrency: 1.5 }] } },
+    'warmup.steps[0].concurrency must be an integer from 1 (got 1.5)',
+  ],
+  [
+    'an empty list of expected statuses',
+    { warmup: { steps: [{ inject: { url: '/' }, expectStatus: [] }] } },
+    'warmup.steps[0].expectStatus must be an HTTP status or a non-empty array of them (got [])',
+  ],
+  [
+    'an expected status that is no HTTP status',
+    { warmup: { steps: [{ inject: { url: '/' }, expectStatus: [200, 600] }] } },
+    'warmup.steps[0].expectStatus must be an HTTP status or a non-empty array of them (got [200, 600])',
+  ],
+  [
+    'an unknown transport',
+    { warmup: { steps: [{ inject: { url: '/' }, transport: 'http' }] } },
+    'warmup.steps[0].transport must be "inject" or "loopback" (got "http")',
+  ],
+  [
+    'a zero step timeout',
+    { warmup: { steps: [{ inject: { url: '/' }, timeoutMs: 0 }] } },
+    'warmup.steps[0].timeoutMs must be an integer from 1 (got 0)',
+  ],
+  [
+    'a non-boolean critical flag on a step',
+    { warmup: { steps: [{ name: 'prime', run: noop, critical: 'no' }] } },
+    'warmup.steps[0].critical must be a boolean (got "no")',
+  ],
+  [
+    'an empty step name',
+    { warmup: { steps: [{ name: '', inject: { url: '/' } }] } },
+    'warmup.steps[0].name must be a non-empty string (got "")',
+  ],
+  ['an unknown readiness key', { readiness: { check: [] } }, 'readiness.check is not an option (known: checks)'],
+  [
+    'readiness checks that are not an array',
+    { readiness: { checks: {} } },
+    'readiness.checks must be an array (got an object)',
+  ],
+  [
+    'a readiness check that is not an object',
+    { readiness: { checks: [5] } },
+    'readiness.checks[0] must be an object (got 5)',
+  ],
+  [
+    'an unknown readiness check key',
+    { readiness: { checks: [{ name: 'db', check: noop, timeout: 500 }] } },
+    'readiness.checks[0].timeout is not an option (known: name, check, timeoutMs, ttlMs, critical)',
+  ],
+  [
+    'a readiness check without its function',
+    { readiness: { checks: [{ name: 'db' }] } },
+    'readiness.checks[0].check must be a function (got undefined)',
+  ],
+  [
+    'a readiness check with an empty name',
+    { readiness: { checks: [{ name: '', check: noop }] } },
+    'readiness.checks[0].name must be a non-empty string (got "")',
+  ],
+  [
+    'a zero readiness check timeout',
+    { readiness: { checks: [{ name: 'db', check: noop, timeoutMs: 0 }] } },
+    'readiness.checks[0].timeoutMs must be an integer from 1 (got 0)',
+  ],
+  [
+    'a negative readiness check TTL',
+    { readiness: { checks: [{ name: 'db', check: noop, ttlMs: -1 }] } },
+    'readiness.checks[0].ttlMs must be an integer from 0 (got -1)',
+  ],
+  [
+    'a non-boolean critical flag on a readiness check',
+    { readiness: { checks: [{ name: 'db', check: noop, critical: 1 }] } },
+    'readiness.checks[0].critical must be a boolean (got 1)',
+  ],
+  [
+    'two readiness checks with one name (their results would share one body field)',
+    {
+      readiness: {
+        checks: [
+          { name: 'db', check: noop },
+          { name: 'db', check: noop },
+        ],
+      },
+    },
+    'readiness.checks[1].name must be unique (got "db")',
+  ],
+  ['connections that are not an object', { connections: 5 }, 'connections must be an object (got 5)'],
+  [
+    'a negative request limit per connection',
+    { connections: { maxRequests: -1 } },
+    'connections.maxRequests must be an integer from 0 to 1000000000 (got -1)',
+  ],
+  [
+    'a request limit given as a string',
+    { connections: { maxRequests: '10' } },
+    'connections.maxRequests must be an integer from 0 to 1000000000 (got "10")',
+  ],
+  [
+    'a connection age above a day',
+    { connections: { maxAgeMs: 86_400_001 } },
+    'connections.maxAgeMs must be an integer from 0 to 86400000 (got 86400001)',
+  ],
 ];
 
 for (const [what, options, message] of invalid) {
@@ -110,6 +358,10 @@ for (const [what, options, message] of invalid) {
 
 test('register accepts no options at all', async () => {
   await registerWith(undefined);
+});
+
+test('register accepts a delay and a drain that fill the shutdown timeout exactly', async () => {
+  await registerWith({ shutdown: { delayMs: 10_000, drainTimeoutMs: 10_000, timeoutMs: 20_000 } });
 });
 
 describe('settings from WARMSCALE_* variables', () => {
