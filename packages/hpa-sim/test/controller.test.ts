@@ -131,15 +131,70 @@ describe('HorizontalController', () => {
     assert.equal(controller.stateOf('shop/web'), undefined);
   });
 
-  test('never reads a clock: the same calls give the same results', () => {
-    const run = () => {
+  test('never reads a clock: the same syncs give the same pinned results under a frozen and a shifted clock', (t) => {
+    // Syncs while traffic rises, then drops: the scale-up period limit, the 300 s scale-down window and the scale-down
+    // period limit all depend on time, which may only come from `now`.
+    const run = (): string[] => {
       const controller = new HorizontalController();
-      return [0, 15, 30].map(
-        (now) =>
-          controller.reconcile(CHART_HPA, { now, specReplicas: 2, metrics: qps({ a: 90_000, b: 90_000 }) })
-            .desiredReplicas,
-      );
+      let replicas = 2;
+      const lines = [
+        [0, 90],
+        [15, 90],
+        [30, 20],
+        [345, 20],
+        [360, 20],
+      ].map(([now = 0, perPod = 0]) => {
+        const pods = Array.from({ length: replicas }, (_, i) => `web-${i}`);
+        const result = controller.reconcile(CHART_HPA, {
+          now,
+          specReplicas: replicas,
+          pods,
+          metrics: qps(Object.fromEntries(pods.map((name) => [name, perPod * 1000]))),
+        });
+        replicas = result.desiredReplicas;
+        return `${now} s: ${result.desiredReplicas} (metric ${result.metricDesiredReplicas}) ${reasons(result).join(' ')}`;
+      });
+      const state = controller.stateOf('shop/web');
+      const history = (name: string, entries: ReadonlyArray<readonly [number, number]> = []) =>
+        `${name}: ${[...entries]
+          .sort(([a, x], [b, y]) => a - b || x - y)
+          .map(([at, value]) => `${value} at ${at} s`)
+          .join(', ')}`;
+      return [
+        ...lines,
+        history(
+          'recommendations',
+          state?.recommendations?.map((r) => [r.timestamp, r.recommendation] as const),
+        ),
+        history(
+          'scale-ups',
+          state?.events.up.map((e) => [e.timestamp, e.replicaChange] as const),
+        ),
+        history(
+          'scale-downs',
+          state?.events.down.map((e) => [e.timestamp, e.replicaChange] as const),
+        ),
+      ];
     };
-    assert.deepEqual(run(), run());
+    const expected = [
+      '0 s: 4 (metric 4) AbleToScale=True/SucceededRescale ScalingActive=True/ValidMetricFound ScalingLimited=False/DesiredWithinRange',
+      '15 s: 6 (metric 8) AbleToScale=True/SucceededRescale ScalingActive=True/ValidMetricFound ScalingLimited=True/ScaleUpLimit',
+      '30 s: 6 (metric 3) AbleToScale=True/ScaleDownStabilized ScalingActive=True/ValidMetricFound ScalingLimited=False/DesiredWithinRange',
+      '345 s: 5 (metric 3) AbleToScale=True/SucceededRescale ScalingActive=True/ValidMetricFound ScalingLimited=True/ScaleDownLimit',
+      '360 s: 5 (metric 2) AbleToScale=True/ScaleDownStabilized ScalingActive=True/ValidMetricFound ScalingLimited=True/ScaleDownLimit',
+      'recommendations: 2 at 0 s, 4 at 0 s, 3 at 345 s, 2 at 360 s',
+      'scale-ups: 2 at 0 s, 2 at 15 s',
+      'scale-downs: 1 at 345 s',
+    ];
+    assert.deepEqual(run(), expected);
+    // Frozen at the epoch, then ten years on: a controller that read Date.now() or performance.now() would see the
+    // five syncs at one instant, and at a different instant in each run.
+    const dateNow = t.mock.method(Date, 'now', () => 0);
+    const performanceNow = t.mock.method(performance, 'now', () => 0);
+    assert.deepEqual(run(), expected);
+    const tenYearsMs = 10 * 365 * 86_400_000;
+    dateNow.mock.mockImplementation(() => tenYearsMs);
+    performanceNow.mock.mockImplementation(() => tenYearsMs);
+    assert.deepEqual(run(), expected);
   });
 });
