@@ -184,12 +184,7 @@ for (const adapter of ADAPTERS) {
       ]);
     });
 
-    test('metrics.countInternal counts each warm-up request once, injected or over loopback', {
-      todo:
-        adapter.name === 'node:http'
-          ? "an injected warm-up request counts twice: light-my-request's Response.end emits 'finish' itself, then Node emits it again"
-          : false,
-    }, async () => {
+    test('metrics.countInternal counts each warm-up request once, injected or over loopback', async () => {
       running = await adapter.start({
         env: {},
         metrics: { countInternal: true },

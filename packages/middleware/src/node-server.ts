@@ -112,7 +112,8 @@ export function createNodeServer(
    * fake response so it never emits `close`; it is counted when it finishes, and never shed.
    */
   function handleInjected(request: IncomingMessage, response: ServerResponse): void {
-    response.on('finish', recordResponse);
+    // once: light-my-request's end() emits 'finish' itself, and Node emits it again.
+    response.once('finish', recordResponse);
     (response as TimedResponse)[kStartedAt] = performance.now();
     if (!serveInternal(request, response)) app(request, response);
   }

@@ -163,8 +163,9 @@ function boolean(option: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function labelValue(option: string, value: unknown, fallback: string): string {
-  if (value === undefined) return fallback;
+/** A non-empty string; `fallback` when absent, or required when there is none. */
+function labelValue(option: string, value: unknown, fallback?: string): string {
+  if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'string' || value.length === 0) fail(option, 'a non-empty string', value);
   return value;
 }
@@ -186,7 +187,7 @@ export function resolveWarmupStep(input: unknown, option: string): WarmupStep {
     const step = section(option, input, ['name', 'run', 'timeoutMs', 'critical']);
     return {
       kind: 'function',
-      name: labelValue(`${option}.name`, step.name, ''),
+      name: labelValue(`${option}.name`, step.name),
       run: fn(`${option}.run`, step.run),
       ...common,
       critical: boolean(`${option}.critical`, step.critical, true),
@@ -223,7 +224,7 @@ export function resolveWarmupStep(input: unknown, option: string): WarmupStep {
   }
   return {
     kind: 'inject',
-    name: step.name === undefined ? `${method} ${url}` : labelValue(`${option}.name`, step.name, ''),
+    name: labelValue(`${option}.name`, step.name, `${method} ${url}`),
     request: { ...(request as InjectRequest), method: method as HttpMethod, url },
     times: integer(`${option}.times`, step.times, 1, 1),
     concurrency: integer(`${option}.concurrency`, step.concurrency, 1, 1),
@@ -245,7 +246,7 @@ function readinessCheck(input: unknown, option: string): ReadinessCheck {
     'critical',
   ]);
   return {
-    name: labelValue(`${option}.name`, check.name, ''),
+    name: labelValue(`${option}.name`, check.name),
     check: fn(`${option}.check`, check.check),
     timeoutMs: integer(`${option}.timeoutMs`, check.timeoutMs, 1000, 1),
     ttlMs: integer(`${option}.ttlMs`, check.ttlMs, 2000, 0),

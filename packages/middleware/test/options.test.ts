@@ -77,6 +77,16 @@ const invalid: ReadonlyArray<[string, unknown, string]> = [
   ],
   ['options that are not an object', 42, 'options must be an object (got 42)'],
   [
+    'a readiness check without a name (regression: accepted silently as "")',
+    { readiness: { checks: [{ check: () => {} }] } },
+    'readiness.checks[0].name must be a non-empty string (got undefined)',
+  ],
+  [
+    'a function warm-up step without a name (regression: accepted silently as "")',
+    { warmup: { steps: [{ run: () => {} }] } },
+    'warmup.steps[0].name must be a non-empty string (got undefined)',
+  ],
+  [
     'a shutdown timeout setTimeout cannot hold (regression: it exited 6 ms after shutdown started)',
     { shutdown: { timeoutMs: 3e9 } },
     'shutdown.timeoutMs must be an integer from 1 to 3600000 (got 3000000000)',
