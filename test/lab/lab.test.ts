@@ -320,6 +320,22 @@ describe('the lab', () => {
     assert.equal(summary.finalDesired, 1, `the HPA did not scale back in\n${context}`);
     assert.equal(summary.finalReady, 1, context);
 
+    // What a lab run makes deterministic, exactly: the replica count never leaves min..max, each scale event starts
+    // where the previous one ended, and no pod is left running unready.
+    const { minReplicas, maxReplicas } = timeline.settings;
+    assert.deepEqual(
+      timeline.replicas.filter((sample) => sample.desired < minReplicas || sample.desired > maxReplicas),
+      [],
+      context,
+    );
+    summary.scaleEvents.forEach((event, i) => {
+      if (i > 0) assert.equal(event.from, summary.scaleEvents[i - 1]?.to, context);
+    });
+    assert.deepEqual(
+      timeline.pods.filter((pod) => pod.readyAt === null && pod.deletedAt === null).map((pod) => pod.name),
+      [],
+      context,
+    );
     assert.equal(summary.failed, 0, `failed requests: ${JSON.stringify(timeline.failedRequests)}\n${context}`);
     assert.equal(summary.restarts, 0, context);
     assert.equal(summary.requests, timeline.client.sent);
