@@ -117,11 +117,12 @@ export class RequestGate {
     return undefined;
   }
 
-  /** Counts a request out, once, whatever answered it. */
-  leave(request: IncomingMessage): void {
-    if ((request as TrackedRequest)[kInFlight] !== true) return;
+  /** Counts a request out, once, whatever answered it; false when it was not in flight (already out, or injected). */
+  leave(request: IncomingMessage): boolean {
+    if ((request as TrackedRequest)[kInFlight] !== true) return false;
     (request as TrackedRequest)[kInFlight] = false;
     this.#inFlight--;
+    return true;
   }
 
   /** Answers a shed request and counts it out. */

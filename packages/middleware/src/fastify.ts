@@ -20,9 +20,7 @@ export interface FastifyWarmscaleOptions extends WarmscaleOptionsInput {
 }
 
 const kRecorded = Symbol('warmscale.recorded');
-const kCounted = Symbol('warmscale.counted');
 type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
-type CountedRequest = IncomingMessage & { [kCounted]?: true };
 
 /** The route template Fastify matched; undefined for its 404 handler. */
 function routeOf(request: FastifyRequest): string | undefined {
@@ -39,11 +37,12 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     throw new Error('@warmscale/middleware is already registered on this Fastify instance');
   }
   // Anything but an object goes to the settings as it is, so their validation names it.
-  const { onClose, ...settings } = typeof input === 'object' && input !== null ? input : { onClose: undefined };
+  const isObject = typeof input === 'object' && input !== null;
+  const { onClose, ...settings } = isObject ? input : {};
   if (onClose !== undefined && typeof onClose !== 'function') {
     throw new WarmscaleOptionError(`onClose must be a function (got ${typeof onClose})`);
   }
-  const core = createWarmscale(typeof input === 'object' ? settings : input, {
+  const core = createWarmscale(isObject ? settings : input, {
     log: fastify.log,
     async inject(request) {
       const response = await fastify.inject({
@@ -65,7 +64,6 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
 
   const gate = core.gate;
   fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
-    (request.raw as CountedRequest)[kCounted] = true;
     gate.leave(request.raw);
     if ((request as TrackedRequest)[kRecorded] !== true) {
       recorder.record(request.headers, request.method, routeOf(request), reply.statusCode, reply.elapsedTime);
@@ -75,7 +73,6 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
     // The handler may still reply later; the flag keeps onResponse from counting the request twice.
     (request as TrackedRequest)[kRecorded] = true;
-    (request.raw as CountedRequest)[kCounted] = true;
     gate.leave(request.raw);
     if (answeredClientError(request.raw.socket)) {
       done();
@@ -140,9 +137,9 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
       if (response.writableEnded) response.once('finish', () => setImmediate(countIfUnhooked, request, response));
     });
   }
-  function countIfUnhooked(request: CountedRequest, response: ServerResponse): void {
-    if (request[kCounted] !== true) {
-      gate.leave(request);
+  /** A request the hooks counted has left the gate already; one still in flight was answered without hooks. */
+  function countIfUnhooked(request: IncomingMessage, response: ServerResponse): void {
+    if (gate.leave(request)) {
       recorder.record(request.headers, request.method ?? 'GET', undefined, response.statusCode, undefined);
     }
   }

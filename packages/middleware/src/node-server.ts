@@ -119,8 +119,9 @@ export function createNodeServer(
   }
 
   function serveInternal(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     const path = pathOf(request.url);
-    const serve = request.method === 'GET' || request.method === 'HEAD' ? internal.get(path) : undefined;
+    const serve = internal.get(path);
     if (serve === undefined) return false;
     (request as MarkedRequest)[kInternalRoute] = path;
     serve(request, response);
