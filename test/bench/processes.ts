@@ -15,16 +15,20 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Runs `node <script> ...args` on `core`; the child is killed by PID if this process exits first. */
-export function spawnNode(core: number, script: string, args: readonly string[] = []): ChildProcess {
-  const node = [process.execPath, script, ...args];
-  // taskset execs node in place, so the child's PID is the node process's PID (what /proc is read for).
+/** Runs `command` on `core` (stdin and stdout piped); the child is killed by PID if this process exits first. */
+export function spawnOn(core: number, command: string, args: readonly string[]): ChildProcess {
+  // taskset execs the command in place, so the child's PID is the command's PID (what /proc is read for).
   const child = PINNED
-    ? spawn('taskset', ['-c', String(core), ...node], { stdio: ['pipe', 'pipe', 'inherit'] })
-    : spawn(node[0] as string, node.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+    ? spawn('taskset', ['-c', String(core), command, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+    : spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
+}
+
+/** Runs `node <script> ...args` on `core`. */
+export function spawnNode(core: number, script: string, args: readonly string[] = []): ChildProcess {
+  return spawnOn(core, process.execPath, [script, ...args]);
 }
 
 /** Moves every thread of a running process (one this orchestrator did not spawn through {@link spawnNode}) to `core`. */

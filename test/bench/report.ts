@@ -10,6 +10,7 @@ import type { OverheadResult } from './scenarios/overhead.js';
 import type { ScrapeResult } from './scenarios/scrape.js';
 import type { ShutdownResult } from './scenarios/shutdown.js';
 import type { WarmupResult } from './scenarios/warmup.js';
+import { VARIANTS } from './server.js';
 import type { Spread } from './stats.js';
 import type { TargetCheck } from './targets.js';
 
@@ -78,7 +79,7 @@ function header(r: BenchReport): string {
       'on 127.0.0.1. Figures are the median over runs with (min–max); every ratio is taken run by run against ' +
       'the baseline measured next to it, then the median of those ratios is reported.',
     '- **Noise:** other processes and neighbour VMs (steal time) disturb a shared machine, and its speed drifts ' +
-      'within a minute. The overhead runs are bracketed by bare-Fastify runs (section 1). Before each scrape run the ' +
+      'within a minute. The overhead runs pair each variant with its baseline in the same seconds (section 1). Before each scrape run the ' +
       `harness waits up to ${r.quiet.waitSec} s for a quiet second, and repeats a run during which ` +
       `they used more than ${r.quiet.quietCores} core (at most ${r.quiet.attempts} runs, unless the machine never ` +
       'turned quiet; the least disturbed run is kept). ' +
@@ -93,78 +94,42 @@ function targetsSection(checks: readonly TargetCheck[]): string {
 }
 
 function overheadSection(o: OverheadResult, config: { rounds: number }): string {
-  const rows = o.summaries.map((s) => [
-    `${s.description} (\`${s.variant}\`)`,
-    range(s.requestsPerSec),
-    range(s.throughputRatio, 2),
-    range(s.cpuUsPerRequest, 1),
-    range(s.cpuRatio, 2, 'x'),
-    s.variant === s.baseline ? '–' : `${range(s.addedCpuUs, 1)}${s.baseline === 'bare' ? '' : ` vs \`${s.baseline}\``}`,
-    range(s.latencyP99Ms),
-    `${num(s.errors)} / ${num(s.non2xx)} / ${num(s.closedByServer)}`,
+  const rows = o.summaries.map((p) => [
+    `${VARIANTS[p.variant]} (\`${p.variant}\`)`,
+    `\`${p.baseline}\``,
+    range(p.cpuUsPerRequest, 2),
+    range(p.baselineCpuUsPerRequest, 2),
+    range(p.addedCpuUs, 2),
+    range(p.cpuRatio, 3, 'x'),
+    p.ratios.map((ratio) => num(ratio, 3)).join(', '),
+    num(p.failures),
   ]);
-  const plugins = o.summaries.map((s) => s.variant).filter((variant) => variant !== 'bare');
-  const perRoundRows = Array.from({ length: config.rounds }, (_, i) => {
-    const round = i + 1;
-    const inRound = o.samples.filter((s) => s.round === round);
-    return [
-      String(round),
-      ...plugins.map((variant) => {
-        const own = inRound.find((s) => s.variant === variant);
-        if (own?.bracket === undefined) return '–';
-        const throughput = own.requestsPerSec / own.bracket.requestsPerSec;
-        return `${num(throughput, 2)} / ${num(own.cpuUsPerRequest / own.bracket.cpuUsPerRequest, 2)}x`;
-      }),
-      num(Math.max(...inRound.map((s) => s.foreignCores)), 2),
-    ];
-  });
   return [
     '## 1. Per-request overhead',
     '',
     '`GET /hello` answering `hello`: a handler that costs almost nothing, so whatever a plugin adds shows in full',
     '(a real handler costs far more, and the relative overhead shrinks accordingly). Every server starts once and ' +
-      `gets a ${o.warmupSec} s warm-up; then each round runs bare Fastify and the plugin variants alternately, ` +
-      `${o.durationSec} s each after an unmeasured ${o.primeSec} s, with ${o.connections} autocannon connections ` +
-      '(bare, A, bare, B, bare, ...), so every ' +
-      'plugin run has a bare run right before and right after it, and its ratios are taken against their mean. ' +
-      'Server CPU',
-    'time (user + system) comes from `/proc/<pid>/stat` over the measured run and is divided by the responses',
-    'served: it is the steadiest figure on a shared machine. The load generator honours `Connection: close` and',
-    'reconnects, as real clients do (autocannon alone would keep writing on the socket, and Node answers requests',
-    'past `server.maxRequestsPerSocket` with 503); the last column counts the connections the server recycled.',
+      `gets a ${o.warmupSec} s warm-up. Then, ${config.rounds} times over in an order that rotates from round to ` +
+      'round, each variant and its baseline serve at the same time, both on the server core, each loaded by its own ' +
+      `wrk (one thread, ${Math.floor(o.connections / 2)} keep-alive connections) for ${o.durationSec} s after an ` +
+      `unmeasured ${o.primeSec} s. Both figures come from the same seconds of the machine, so whatever it does then ` +
+      '(steal, frequency, neighbours) it does to both. Server CPU time (user + system) comes from `/proc/<pid>/stat` ' +
+      'over the measured run and is divided by the responses served. wrk reconnects when a response says ' +
+      '`Connection: close`, as real clients do, so connection recycling is measured as clients see it. Throughput is ' +
+      'not compared (the two share one core). Failures (non-2xx responses and socket errors) must be 0.',
     '',
     table(
       [
         'Variant',
-        'req/s',
-        'Throughput / bare',
+        'Baseline',
         'CPU µs/req',
-        'CPU / bare',
+        'Baseline CPU µs/req',
         'Added CPU µs/req',
-        'p99 latency ms',
-        'Errors / non-2xx / closed by server',
+        'CPU / baseline',
+        'Per round',
+        'Failures',
       ],
       rows,
-    ),
-    '',
-    'Per round, throughput ratio / CPU-per-request ratio of each run against the two bare-Fastify runs around it:',
-    '',
-    table(['Round', ...plugins.map((v) => `\`${v}\``), 'Foreign load, worst run (cores)'], perRoundRows),
-    '',
-    `Paired runs (${config.rounds} rounds after the ones above): each plugin variant and its baseline serve at the same`,
-    `time, both on the server core, each loaded by its own autocannon with half the connections for ${o.durationSec} s.`,
-    'Both figures come from the same seconds of the machine, so whatever it does then (steal, frequency, neighbours)',
-    'it does to both: the steadiest measure of what a plugin adds. Throughput is not compared here (the two share',
-    'one core).',
-    '',
-    table(
-      ['Variant', 'Baseline', 'CPU / baseline', 'Added CPU µs/req'],
-      o.pairedSummaries.map((p) => [
-        `\`${p.variant}\``,
-        `\`${p.baseline}\``,
-        range(p.cpuRatio, 2, 'x'),
-        range(p.addedCpuUs, 1),
-      ]),
     ),
   ].join('\n');
 }

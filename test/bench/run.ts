@@ -28,6 +28,11 @@ const log = (line: string): void => console.log(`[${((Date.now() - startedAt.get
 pin(process.pid, LOAD_CORE);
 
 const has = (name: (typeof SCENARIOS)[number]) => config.scenarios.includes(name);
+if (has('overhead')) {
+  // wrk is Debian's: installed when running as root, else the error says the command to run.
+  const tools = (await import(new URL('../../../scripts/tools.mjs', import.meta.url).href)) as { ensureWrk(): string };
+  tools.ensureWrk();
+}
 const overhead = has('overhead') ? await runOverhead(config, log) : undefined;
 const scrape = has('scrape') ? await runScrape(config, log) : undefined;
 const cardinality = has('cardinality') ? await runCardinality(config, log) : undefined;

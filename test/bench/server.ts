@@ -7,18 +7,29 @@ import { exitOf, kill, SERVER_CORE, spawnNode } from './processes.js';
 /** The server variants, each a module under `servers/`. */
 export const VARIANTS = {
   bare: 'Fastify alone',
+  hook: 'Fastify + one empty onResponse hook',
+  'diagnostics-channel': 'Fastify + one diagnostics_channel subscriber on http.server.response.finish',
+  'diagnostics-channel-route': 'the same, with the route template left on the request by each wrapped route handler',
+  'default-metrics': "Fastify + prom-client's collectDefaultMetrics() alone",
   warmscale: 'Fastify + @warmscale/middleware, defaults',
+  'warmscale-lean': '@warmscale/middleware, no default metrics, no histogram, no recycling',
   'fastify-metrics': 'Fastify + fastify-metrics, defaults',
   'counter-hook': 'Fastify + one hand-written prom-client counter in an onResponse hook',
-  'warmscale-no-recycle': 'Fastify + @warmscale/middleware, defaults but connection recycling off',
+  'warmscale-no-recycle': 'the defaults, connection recycling off',
+  'warmscale-no-default-metrics': 'the defaults, default process metrics off',
+  'warmscale-no-histogram': 'the defaults, duration histogram off',
+  'warmscale-no-exemplars': 'the defaults, exemplars off',
   'warmscale-traced': 'Fastify + @warmscale/middleware, defaults, exemplars inside an active span',
   'bare-traced': 'Fastify alone inside an active span (baseline of the row above)',
   'warmscale-admission':
     'Fastify + @warmscale/middleware, defaults with admission.maxInFlight 1,000,000 (never reached)',
-  'warmscale-no-admission':
-    'Fastify + @warmscale/middleware, defaults but admission control off (no cap, no event-loop guard)',
+  'warmscale-no-admission': 'the defaults, admission control off (no cap, no event-loop guard)',
   'warmscale-shed':
     'Fastify + @warmscale/middleware, admission.maxInFlight 1 taken by a held request: every other request is shed',
+  'express-bare': 'Express 5 alone',
+  'express-warmscale': 'Express 5 + @warmscale/middleware/express, defaults',
+  'http-bare': 'a node:http listener alone',
+  'http-warmscale': 'the same listener + @warmscale/middleware/http, defaults',
 } as const;
 export type Variant = keyof typeof VARIANTS;
 

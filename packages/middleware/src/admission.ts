@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Lifecycle } from './lifecycle.js';
@@ -6,9 +6,6 @@ import type { AdmissionOptions } from './options.js';
 
 /** Why a request was shed: the concurrency cap (with slow start) or the event-loop guard. */
 export type ShedReason = 'concurrency' | 'event_loop';
-
-const kInFlight = Symbol('warmscale.inFlight');
-type TrackedRequest = IncomingMessage & { [kInFlight]?: boolean };
 
 /** How often the event-loop guard reads the delay monitor. */
 export const EVENT_LOOP_SAMPLE_MS = 100;
@@ -107,28 +104,23 @@ export class RequestGate {
     return Math.max(1, Math.floor(maxInFlight * share));
   }
 
-  /** Counts a request in; returns why it must be shed instead, or undefined to serve it. */
-  enter(request: IncomingMessage): ShedReason | undefined {
+  /** Counts a request in; returns why it must be shed instead, or undefined to serve it. Every `enter` is matched by one `leave`. */
+  enter(): ShedReason | undefined {
     this.#inFlight++;
-    (request as TrackedRequest)[kInFlight] = true;
     if (this.#overloaded) return 'event_loop';
     const maxInFlight = this.#options.maxInFlight;
     if (maxInFlight > 0 && this.#inFlight > this.cap()) return 'concurrency';
     return undefined;
   }
 
-  /** Counts a request out, once, whatever answered it; false when it was not in flight (already out, or injected). */
-  leave(request: IncomingMessage): boolean {
-    if ((request as TrackedRequest)[kInFlight] !== true) return false;
-    (request as TrackedRequest)[kInFlight] = false;
+  /** Counts a request out, whatever answered it (the response counter calls it once per request). */
+  leave(): void {
     this.#inFlight--;
-    return true;
   }
 
-  /** Answers a shed request and counts it out. */
-  shed(request: IncomingMessage, response: ServerResponse, reason: ShedReason): void {
+  /** Answers a shed request (it leaves when its response ends, as any other). */
+  shed(response: ServerResponse, reason: ShedReason): void {
     this.#rejected.inc({ reason });
-    this.leave(request);
     response.shouldKeepAlive = false;
     response.writeHead(503, {
       'content-type': 'application/json; charset=utf-8',

@@ -16,14 +16,14 @@ type TrackedSocket = Socket & {
 
 /** Connection recycling and the drain-time `Connection: close`, for one or more Node servers. */
 export interface ConnectionPolicy {
-  /** Stamps each new connection with its recycle time and tracks it for the drain. */
-  attach(server: Server): void;
+  /** Stamps each new connection with its recycle time and tracks it for the drain; `closed` runs as each one closes. */
+  attach(server: Server, closed: (socket: Socket) => void): void;
   /**
-   * Runs ahead of the application for every request on a socket. Decides whether this response closes its
+   * Runs ahead of the application for every request on a socket (`now`: `performance.now()`). Decides whether this response closes its
    * connection, and returns false for a request pipelined behind the response that closes it: that request gets no
    * response (the client retries it on a new connection) and must not reach the application.
    */
-  admit(request: IncomingMessage, response: ServerResponse): boolean;
+  admit(request: IncomingMessage, response: ServerResponse, now: number): boolean;
 }
 
 /**
@@ -49,12 +49,17 @@ export function recycleAgeMs(maxAgeMs: number, jitter: number, random: () => num
 export function createConnectionPolicy(lifecycle: Lifecycle, options: ConnectionOptions): ConnectionPolicy {
   const { maxRequests, maxAgeMs, maxAgeJitter } = options;
   return {
-    attach(server) {
+    attach(server, closed) {
       const sockets = new Set<TrackedSocket>();
+      function forgetConnection(this: TrackedSocket): void {
+        sockets.delete(this);
+        closed(this);
+      }
       server.on('connection', function trackConnection(socket: TrackedSocket) {
         if (maxAgeMs > 0) socket[kRecycleAt] = performance.now() + recycleAgeMs(maxAgeMs, maxAgeJitter);
         sockets.add(socket);
-        socket.once('close', () => sockets.delete(socket));
+        // A socket emits close once: `on` spares the wrapper `once` allocates per connection.
+        socket.on('close', forgetConnection);
       });
       lifecycle.once('draining', function closeInFlightConnections() {
         for (const socket of sockets) {
@@ -66,7 +71,7 @@ export function createConnectionPolicy(lifecycle: Lifecycle, options: Connection
         }
       });
     },
-    admit(request, response) {
+    admit(request, response, now) {
       const socket = request.socket as TrackedSocket;
       if (socket[kClosing] === true) return false;
       const served = (socket[kServed] ?? 0) + 1;
@@ -74,7 +79,7 @@ export function createConnectionPolicy(lifecycle: Lifecycle, options: Connection
       if (
         lifecycle.shuttingDown ||
         (maxRequests > 0 && served >= maxRequests) ||
-        (maxAgeMs > 0 && performance.now() > (socket[kRecycleAt] as number))
+        (maxAgeMs > 0 && now > (socket[kRecycleAt] as number))
       ) {
         response.shouldKeepAlive = false;
         socket[kClosing] = true;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, type Registry } from 'prom-client';
-import { RequestGate } from './admission.js';
+import { RequestGate, type ShedReason } from './admission.js';
 import { countClientErrors } from './client-errors.js';
-import { type ConnectionPolicy, createConnectionPolicy } from './connections.js';
+import { createConnectionPolicy } from './connections.js';
 import { createExposition, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { createInternalServer, type InternalRoute } from './internal-server.js';
 import { Lifecycle } from './lifecycle.js';
@@ -13,6 +13,7 @@ import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type Warmscal
 import { createProbes, type ProbeHandler, type Probes, probeRoutes, writeProbe } from './probes.js';
 import { ReadinessChecks } from './readiness-checks.js';
 import { createRequestMetrics, type RequestMetrics, type RequestRecorder, UNKNOWN_METHOD } from './request-metrics.js';
+import { countResponses, type ResponseCounter, type RouteOf } from './responses.js';
 import { SETTING_LIST } from './settings.js';
 import { createShutdown } from './shutdown.js';
 import { LifecycleState } from './states.js';
@@ -71,9 +72,12 @@ export interface WarmscaleCore extends Warmscale {
   readonly gate: RequestGate;
   /** True for the middleware's own warm-up requests (never shed: a loopback warm-up runs while the loop is busy). */
   isWarmup(headers: IncomingHttpHeaders): boolean;
-  readonly connections: ConnectionPolicy;
-  /** Counts, on the application's server, the responses to requests Node could not parse. */
-  countClientErrors(server: Server): void;
+  /**
+   * Takes charge of the application's server: connection recycling and the drain's `Connection: close`, and counting
+   * every response (those to requests Node could not parse too). The adapter's request listener calls `begin` ahead
+   * of the application.
+   */
+  watch(server: Server, routeOf: RouteOf, afterResponse?: () => void): ServerWatch;
   /** Probe routes served on the application's port (none when `probes.port` is set). */
   readonly mainPortProbes: ReadonlyArray<readonly [string, ProbeHandler]>;
   /** The metrics path served on the application's port (null when `metrics.path` is null or `metrics.port` is set). */
@@ -88,6 +92,20 @@ export interface WarmscaleCore extends Warmscale {
   closing(): void;
   /** Call when the application has closed: stops timers, closes the probe and metrics ports. */
   closed(): Promise<void>;
+}
+
+/** What the adapter's request listener does with a request: serve it, shed it (and why), or drop it. */
+export type RequestVerdict = 'serve' | 'drop' | ShedReason;
+
+/** What the adapter's request listener runs ahead of the application, for each request on the server. */
+export interface ServerWatch {
+  /**
+   * Connection recycling, the request's clock, the in-flight count and admission control. `drop` is a request
+   * pipelined behind a response that closes its connection: it gets no response (its client retries it elsewhere).
+   */
+  begin(request: IncomingMessage, response: ServerResponse): RequestVerdict;
+  /** For a request injected in process (no server saw it): counts it when it finishes. */
+  countInjected: ResponseCounter['countInjected'];
 }
 
 /**
@@ -133,6 +151,8 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
   const shutdown = createShutdown(host, lifecycle, registry, options.shutdown);
   const metricsText = createExposition(registry);
   const gate = new RequestGate(options.admission, lifecycle, registry);
+  const connections = createConnectionPolicy(lifecycle, options.connections);
+  const counters: ResponseCounter[] = [];
 
   const steps: WarmupStep[] = [...warmupOptions.steps];
   const progress: WarmupProgress = { total: 0, done: 0, failed: [], running: undefined, elapsedMs: 0 };
@@ -257,13 +277,23 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     recorder,
     gate,
     isWarmup: (headers) => headers[WARMUP_HEADER] === warmupToken,
-    connections: createConnectionPolicy(lifecycle, options.connections),
+    watch(server, routeOf, afterResponse) {
+      const counter = countResponses({ server, routeOf, recorder, gate, afterResponse });
+      counters.push(counter);
+      connections.attach(server, counter.connectionClosed);
+      countClientErrors(server, (status) => recorder.record({}, UNKNOWN_METHOD, undefined, status, undefined));
+      return {
+        begin(request, response) {
+          const now = performance.now();
+          if (!connections.admit(request, response, now)) return 'drop';
+          return counter.begin(request, response, now) ?? 'serve';
+        },
+        countInjected: counter.countInjected,
+      };
+    },
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
     mainPortMetricsPath,
     serveMetrics,
-    countClientErrors(server) {
-      countClientErrors(server, (status) => recorder.record({}, UNKNOWN_METHOD, undefined, status, undefined));
-    },
     addWarmupStep(step: WarmupStepInput) {
       if (lifecycle.state !== LifecycleState.Starting) {
         throw new Error(`addWarmupStep must be called before the server listens (state: ${lifecycle.state})`);
@@ -307,6 +337,7 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
       shutdown.endDelay();
       probes.close();
       gate.close();
+      for (const counter of counters) counter.close();
       await closeInternalServers();
       if (lifecycle.state !== LifecycleState.Stopped) lifecycle.transition(LifecycleState.Stopped);
     },

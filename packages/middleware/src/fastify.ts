@@ -1,12 +1,10 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { answeredClientError } from './client-errors.js';
 import { createWarmscale, type Warmscale } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { WarmscaleOptionError, type WarmscaleOptionsInput } from './options.js';
 import { pathOf } from './probes.js';
-import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
 import { WARMUP_HEADER } from './warmup.js';
 
 /** Options of the Fastify plugin: the settings, plus a close step for frameworks built on Fastify. */
@@ -19,22 +17,34 @@ export interface FastifyWarmscaleOptions extends WarmscaleOptionsInput {
   readonly onClose?: () => unknown;
 }
 
-const kRecorded = Symbol('warmscale.recorded');
-type TrackedRequest = FastifyRequest & { [kRecorded]?: true };
+const kRoute = Symbol('warmscale.route');
+const kRequest = Symbol('warmscale.fastifyRequest');
+/** A raw request as Fastify routed it: its route template once its handler runs, and the Fastify request. */
+type RoutedRequest = IncomingMessage & { [kRoute]?: string; [kRequest]?: FastifyRequest };
 
-/** The route template Fastify matched; undefined for its 404 handler. */
-function routeOf(request: FastifyRequest): string | undefined {
-  return request.is404 ? undefined : request.routeOptions.url;
+/**
+ * The route template of a raw request: left by the wrapped route handler, or read from Fastify for a request answered
+ * before its handler ran (a hook's reply, a validation or body error: `routeOptions` builds an object, so only then);
+ * undefined when no route matched, or Fastify answered before routing.
+ */
+function routeOf(raw: IncomingMessage): string | undefined {
+  const route = (raw as RoutedRequest)[kRoute];
+  if (route !== undefined) return route;
+  const request = (raw as RoutedRequest)[kRequest];
+  return request === undefined || request.is404 ? undefined : request.routeOptions.url;
 }
 
 /**
- * The Fastify adapter: Fastify's route template (`routeOptions.url`, unmatched when `is404`), `onResponse` and
- * `onRequestAbort` hooks for counting, the probes and `/metrics` as routes, `inject` for warm-up, and Fastify's
- * `onReady`/`onListen`/`preClose`/`onClose` hooks for the lifecycle.
+ * The Fastify adapter: an `onRequest` hook leaves Fastify's route template (`routeOptions.url`, unmatched when `is404`)
+ * on the raw request, where the core counts the response at the Node server; the probes and `/metrics` are routes,
+ * `inject` runs the warm-up, and Fastify's `onReady`/`onListen`/`preClose`/`onClose` hooks drive the lifecycle.
  */
 async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscaleOptions = {}): Promise<void> {
   if (fastify.hasDecorator('warmscale')) {
     throw new Error('@warmscale/middleware is already registered on this Fastify instance');
+  }
+  if (fastify.initialConfig.http2 === true) {
+    throw new Error('@warmscale/middleware counts responses of HTTP/1.1 servers: Fastify with http2 is not supported');
   }
   // Anything but an object goes to the settings as it is, so their validation names it.
   const isObject = typeof input === 'object' && input !== null;
@@ -60,40 +70,41 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
     },
     context: { fastify },
   });
-  const { recorder, options } = core;
+  const { options } = core;
 
-  const gate = core.gate;
-  fastify.addHook('onResponse', function recordRequestMetrics(request: FastifyRequest, reply: FastifyReply, done) {
-    gate.leave(request.raw);
-    if ((request as TrackedRequest)[kRecorded] !== true) {
-      recorder.record(request.headers, request.method, routeOf(request), reply.statusCode, reply.elapsedTime);
-    }
+  const server = fastify.server;
+  const { begin, countInjected } = core.watch(server, routeOf);
+  // Registered with the plugin, so it runs ahead of the application's own onRequest hooks.
+  fastify.addHook('onRequest', function keepRequest(request: FastifyRequest, reply: FastifyReply, done) {
+    (request.raw as RoutedRequest)[kRequest] = request;
+    countInjected(request.raw, reply.raw);
     done();
   });
-  fastify.addHook('onRequestAbort', function recordAbortedRequest(request: FastifyRequest, done) {
-    // The handler may still reply later; the flag keeps onResponse from counting the request twice.
-    (request as TrackedRequest)[kRecorded] = true;
-    gate.leave(request.raw);
-    if (answeredClientError(request.raw.socket)) {
-      done();
-      return;
-    }
-    recorder.record(request.headers, request.method, routeOf(request), CLIENT_CLOSED_REQUEST_CODE, undefined);
-    done();
+  // Each route's handler leaves its template on the raw request: a constant, where `routeOptions` is built per call.
+  fastify.addHook('onRoute', function markRouteTemplate(route) {
+    const handler = route.handler;
+    const url = route.url;
+    route.handler = function handleRoute(this: FastifyInstance, request, reply) {
+      (request.raw as RoutedRequest)[kRoute] = url;
+      return handler.call(this, request, reply);
+    };
   });
 
-  // Warm-up requests log at `warn` like the probes, not one info line each before the pod is ready.
-  const childLoggerFactory = fastify.childLoggerFactory;
-  fastify.setChildLoggerFactory(function quietWarmupRequests(logger, bindings, childOptions, rawRequest) {
-    const quiet = rawRequest.headers[WARMUP_HEADER] !== undefined;
-    return childLoggerFactory.call(
-      this,
-      logger,
-      bindings,
-      quiet ? { ...childOptions, level: 'warn' } : childOptions,
-      rawRequest,
-    );
-  });
+  // Warm-up requests log at `warn` like the probes, not one info line each before the pod is ready. Without a logger
+  // (Fastify's null logger has no level) there is nothing to quiet, and a factory would cost every request a child.
+  if (fastify.log.level !== undefined) {
+    const childLoggerFactory = fastify.childLoggerFactory;
+    fastify.setChildLoggerFactory(function quietWarmupRequests(logger, bindings, childOptions, rawRequest) {
+      const quiet = rawRequest.headers[WARMUP_HEADER] !== undefined;
+      return childLoggerFactory.call(
+        this,
+        logger,
+        bindings,
+        quiet ? { ...childOptions, level: 'warn' } : childOptions,
+        rawRequest,
+      );
+    });
+  }
 
   const metricsPath = core.mainPortMetricsPath;
   if (metricsPath !== null) {
@@ -113,8 +124,7 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   }
 
   // Fastify's own request listener runs only for the requests the connection policy admits (see connections.ts).
-  const server = fastify.server;
-  const admit = core.connections.admit;
+  const gate = core.gate;
   // Probes and /metrics are never shed.
   const internalPaths = new Set([
     ...core.mainPortProbes.map(([path]) => path),
@@ -124,27 +134,17 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   if (handleRequest !== undefined) {
     server.removeListener('request', handleRequest);
     server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
-      if (!admit(request, response)) return;
-      const shed = gate.enter(request);
-      if (shed !== undefined && !internalPaths.has(pathOf(request.url)) && !core.isWarmup(request.headers)) {
+      const verdict = begin(request, response);
+      if (verdict === 'serve') {
+        handleRequest.call(server, request, response);
+      } else if (verdict !== 'drop') {
         // Shed before Fastify routes it, so it costs no routing or hooks: counted under the unmatched route.
-        gate.shed(request, response, shed);
-        recorder.record(request.headers, request.method ?? 'GET', undefined, 503, 0);
-        return;
+        if (internalPaths.has(pathOf(request.url)) || core.isWarmup(request.headers))
+          handleRequest.call(server, request, response);
+        else gate.shed(response, verdict);
       }
-      handleRequest.call(server, request, response);
-      // Fastify's router answers a malformed URL or an over-long parameter at once, with no hook: count it too.
-      if (response.writableEnded) response.once('finish', () => setImmediate(countIfUnhooked, request, response));
     });
   }
-  /** A request the hooks counted has left the gate already; one still in flight was answered without hooks. */
-  function countIfUnhooked(request: IncomingMessage, response: ServerResponse): void {
-    if (gate.leave(request)) {
-      recorder.record(request.headers, request.method ?? 'GET', undefined, response.statusCode, undefined);
-    }
-  }
-  core.connections.attach(server);
-  core.countClientErrors(server);
 
   // The probe port opens in onReady, so a port clash fails `listen()` before the application accepts traffic.
   fastify.addHook('onReady', async function openProbePort() {

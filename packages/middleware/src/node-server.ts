@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { inject } from 'light-my-request';
 import { pino } from 'pino';
-import { answerClientErrors, answeredClientError } from './client-errors.js';
+import { answerClientErrors } from './client-errors.js';
 import { createWarmscale, type Warmscale, type WarmscaleCore } from './core.js';
 import { exitAfterFlush, type Logger } from './logger.js';
 import type { WarmscaleOptionsInput } from './options.js';
 import { pathOf, writeProbe } from './probes.js';
-import { CLIENT_CLOSED_REQUEST_CODE } from './request-metrics.js';
+import type { RouteOf } from './responses.js';
 import { LifecycleState } from './states.js';
 
 /** Options of the Express and node:http adapters: the settings, plus how to reach the application. */
@@ -16,9 +16,6 @@ export interface NodeServerOptions extends WarmscaleOptionsInput {
   /** Runs once the server has closed during shutdown (close pools, flush queues), before the process exits. */
   readonly onClose?: () => unknown;
 }
-
-/** The route template of a request, read once its response ends; `undefined` counts it as unmatched. */
-export type RouteOf = (request: IncomingMessage) => string | undefined;
 
 /** What the Express and node:http adapters return: the common API plus the server they run. */
 export interface WarmscaleServer extends Warmscale {
@@ -32,9 +29,7 @@ export interface WarmscaleServer extends Warmscale {
   close(): Promise<void>;
 }
 
-const kStartedAt = Symbol('warmscale.startedAt');
 const kInternalRoute = Symbol('warmscale.internalRoute');
-type TimedResponse = ServerResponse & { [kStartedAt]?: number };
 type MarkedRequest = IncomingMessage & { [kInternalRoute]?: string };
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
@@ -42,7 +37,7 @@ const silent: Logger = { info() {}, warn() {}, error() {} };
 /**
  * The adapter for anything that is a Node request listener (node:http handlers, Express, Koa's `callback()`): the
  * adapter owns the `http.Server`, answers the probes and `/metrics` ahead of the application, counts each response
- * when it closes (499 when the client left before the response ended), warms up through `light-my-request` on the
+ * at the server (see responses.ts; 499 when the client left before the response ended), warms up through `light-my-request` on the
  * same listener, and drains by closing the server.
  */
 export function createNodeServer(
@@ -68,53 +63,32 @@ export function createNodeServer(
     close,
     context: {},
   });
-  const { recorder, connections, lifecycle, gate } = core;
+  const { lifecycle, gate } = core;
 
   const internal = new Map<string, (request: IncomingMessage, response: ServerResponse) => void>();
   if (core.mainPortMetricsPath !== null) internal.set(core.mainPortMetricsPath, core.serveMetrics);
   for (const [path, probe] of core.mainPortProbes)
     internal.set(path, (_request, response) => void writeProbe(probe, response));
 
-  function recordResponse(this: TimedResponse): void {
-    const request = this.req as MarkedRequest;
-    gate.leave(request);
-    const ended = this.writableEnded;
-    // A malformed body ended this request with a client-error response, already counted.
-    if (!ended && answeredClientError(request.socket)) return;
-    recorder.record(
-      request.headers,
-      request.method ?? 'GET',
-      request[kInternalRoute] ?? routeOf(request),
-      ended ? this.statusCode : CLIENT_CLOSED_REQUEST_CODE,
-      ended ? performance.now() - (this[kStartedAt] ?? 0) : undefined,
-    );
-    // server.close() closes the connections idle at that moment; a keep-alive connection whose last response ends
-    // later is closed here, so the drain does not wait for its keep-alive timeout.
-    if (lifecycle.state === LifecycleState.Stopping) server.closeIdleConnections();
+  /** The probe or metrics path a request was answered on, else the application's route. */
+  function routeOfRequest(request: IncomingMessage): string | undefined {
+    return (request as MarkedRequest)[kInternalRoute] ?? routeOf(request);
   }
 
   /**
    * A request on the server: probes and `/metrics` first (never shed), then admission control, then the application.
-   * It is counted when its response closes, which is also when a client that left is noticed.
+   * The core counts its response once it is written out, or as 499 when its client leaves first.
    */
   function handler(request: IncomingMessage, response: ServerResponse): void {
-    if (!connections.admit(request, response)) return;
-    response.on('close', recordResponse);
-    (response as TimedResponse)[kStartedAt] = performance.now();
-    const shed = gate.enter(request);
-    if (serveInternal(request, response)) return;
-    if (shed === undefined || core.isWarmup(request.headers)) app(request, response);
-    else gate.shed(request, response, shed);
+    const verdict = begin(request, response);
+    if (verdict === 'drop' || serveInternal(request, response)) return;
+    if (verdict === 'serve' || core.isWarmup(request.headers)) app(request, response);
+    else gate.shed(response, verdict);
   }
 
-  /**
-   * A warm-up request through `light-my-request`: it has no socket to lose, and Express swaps the prototype of the
-   * fake response so it never emits `close`; it is counted when it finishes, and never shed.
-   */
+  /** A warm-up request through `light-my-request`: counted when it finishes (no server sees it), never shed. */
   function handleInjected(request: IncomingMessage, response: ServerResponse): void {
-    // once: light-my-request's end() emits 'finish' itself, and Node emits it again.
-    response.once('finish', recordResponse);
-    (response as TimedResponse)[kStartedAt] = performance.now();
+    countInjected(request, response);
     if (!serveInternal(request, response)) app(request, response);
   }
 
@@ -129,8 +103,11 @@ export function createNodeServer(
   }
 
   const server = createServer(handler);
-  connections.attach(server);
-  core.countClientErrors(server);
+  // server.close() closes the connections idle at that moment; a keep-alive connection whose last response ends
+  // later is closed after it, so the drain does not wait for its keep-alive timeout.
+  const { begin, countInjected } = core.watch(server, routeOfRequest, () => {
+    if (lifecycle.state === LifecycleState.Stopping) server.closeIdleConnections();
+  });
   answerClientErrors(server);
   server.on('listening', () => {
     core.open().then(core.start, (error: unknown) => {

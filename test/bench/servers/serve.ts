@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { HELLO_PATH, ROUTE_COUNT, routePath } from '../routes.js';
 
@@ -29,10 +30,28 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   await options.plugins?.(app);
   addBenchRoutes(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
+  announce(app.server);
+}
+
+/**
+ * Prints the listening server's `{"port":N}` as the first stdout line, and exits when the orchestrator goes away (it
+ * holds our stdin open).
+ */
+export function announce(server: Server): void {
+  const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('server has no TCP address');
   process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
-  // The orchestrator holds our stdin open; when it goes away for any reason, so does this server.
   process.stdin.on('close', () => process.exit(0));
   process.stdin.resume();
+}
+
+/** The hello route of a plain `node:http` listener (the other paths answer 404), for the node:http variants. */
+export function helloListener(request: IncomingMessage, response: ServerResponse): void {
+  if (request.url === HELLO_PATH) {
+    response.setHeader('content-type', 'text/plain; charset=utf-8');
+    response.end('hello');
+  } else {
+    response.statusCode = 404;
+    response.end();
+  }
 }
