@@ -269,6 +269,30 @@ for (const adapter of ADAPTERS) {
       ]);
     });
 
+    test('a client that leaves with requests pipelined behind an answered one: each counted once, the rest as 499', async () => {
+      running = await adapter.start({ warmup: { enabled: false }, shutdown: { signals: [], exit } });
+      const { port } = new URL(running.url);
+      const socket = createConnection(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      socket.on('error', () => {});
+      socket.write(`GET /test HTTP/1.1\r\nHost: x\r\n\r\n${'GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(2)}`);
+      await until(() => running?.slowStarted() === 2 && received.includes('OK'), 'both pipelined /slow handlers');
+      socket.destroy();
+      const metricsUrl = `${running.url}/metrics`;
+      await until(
+        async () => (await get(metricsUrl)).body.includes('route="/slow",status="499"} 2'),
+        'both pipelined requests to be counted',
+      );
+      running.release();
+      await tick();
+      assert.deepEqual(samples((await get(metricsUrl)).body, 'httpserver_requests_total').sort(), [
+        'httpserver_requests_total{method="GET",route="/slow",status="499"} 2',
+        'httpserver_requests_total{method="GET",route="/test",status="200"} 1',
+      ]);
+    });
     test('regression: responses written before routing were never counted; every response is counted once', async () => {
       running = await adapter.start({ warmup: { enabled: false }, shutdown: { signals: [], exit } });
       const { port } = new URL(running.url);

@@ -8,8 +8,10 @@ function fixed(value: number, digits: number): string {
   return value.toFixed(digits);
 }
 
-function pairOf(r: BenchReport, variant: Variant): PairedSummary | undefined {
-  return r.overhead?.summaries.find((s) => s.variant === variant);
+function pairOf(r: BenchReport, variant: Variant, baseline?: Variant): PairedSummary | undefined {
+  return r.overhead?.summaries.find(
+    (s) => s.variant === variant && (baseline === undefined ? s.baseline !== s.variant : s.baseline === baseline),
+  );
 }
 
 function costOf(b: Breakdown, prefix: string): number {
@@ -34,7 +36,15 @@ function requestPath(r: BenchReport): string[] {
   const channelRoute = pairOf(r, 'diagnostics-channel-route');
   const theirs = pairOf(r, 'fastify-metrics');
   if (ours === undefined || lean === undefined || hook === undefined || channel === undefined) return [];
+  const control = pairOf(r, 'bare', 'bare');
   const lines = [
+    ...(control === undefined
+      ? []
+      : [
+          `- **Resolution.** Two bare-Fastify servers paired with each other differ by ${added(control)} ` +
+            `(rounds ${control.ratios.map((ratio) => fixed(ratio, 3)).join(', ')}): differences of that size are ` +
+            "within the method's noise.",
+        ]),
     `- **Counting at the Node server.** An empty \`onResponse\` hook adds ${added(hook)} to bare Fastify: with one, ` +
       'Fastify installs `finish`/`error` listeners on every response and runs its hook machinery. A ' +
       `\`diagnostics_channel\` subscriber on \`http.server.response.finish\` adds ${added(channel)}` +

@@ -108,15 +108,18 @@ function overheadSection(o: OverheadResult, config: { rounds: number }): string 
     '## 1. Per-request overhead',
     '',
     '`GET /hello` answering `hello`: a handler that costs almost nothing, so whatever a plugin adds shows in full',
-    '(a real handler costs far more, and the relative overhead shrinks accordingly). Every server starts once and ' +
-      `gets a ${o.warmupSec} s warm-up. Then, ${config.rounds} times over in an order that rotates from round to ` +
-      'round, each variant and its baseline serve at the same time, both on the server core, each loaded by its own ' +
-      `wrk (one thread, ${Math.floor(o.connections / 2)} keep-alive connections) for ${o.durationSec} s after an ` +
-      `unmeasured ${o.primeSec} s. Both figures come from the same seconds of the machine, so whatever it does then ` +
-      '(steal, frequency, neighbours) it does to both. Server CPU time (user + system) comes from `/proc/<pid>/stat` ' +
-      'over the measured run and is divided by the responses served. wrk reconnects when a response says ' +
-      '`Connection: close`, as real clients do, so connection recycling is measured as clients see it. Throughput is ' +
-      'not compared (the two share one core). Failures (non-2xx responses and socket errors) must be 0.',
+    '(a real handler costs far more, and the relative overhead shrinks accordingly). ' +
+      `${config.rounds} rounds; in each, in an order that rotates from round to round, every variant and its ` +
+      'baseline start as fresh processes and serve at the same time, both on the server core, each loaded by its own ' +
+      `wrk (one thread, ${Math.floor(o.connections / 2)} keep-alive connections): ${o.warmupSec} s of warm-up, then ` +
+      `${o.durationSec} s measured. Fresh processes every round, because one Node process can run a few percent ` +
+      'faster or slower than another of the same program for its whole life (code and heap layout); the median over ' +
+      'rounds draws that luck anew each time. Both figures of a round come from the same seconds of the machine, so ' +
+      'whatever it does then (steal, frequency, neighbours) it does to both. Server CPU time (user + system) comes ' +
+      'from `/proc/<pid>/stat` over the measured run and is divided by the responses served. wrk reconnects when a ' +
+      'response says `Connection: close`, as real clients do, so connection recycling is measured as clients see it. ' +
+      'Throughput is not compared (the two share one core). Failures (non-2xx responses and socket errors) must be 0; ' +
+      'the first row pairs two bare servers, the resolution of the method.',
     '',
     table(
       [

@@ -104,8 +104,10 @@ export interface ServerWatch {
    * pipelined behind a response that closes its connection: it gets no response (its client retries it elsewhere).
    */
   begin(request: IncomingMessage, response: ServerResponse): RequestVerdict;
-  /** For a request injected in process (no server saw it): counts it when it finishes. */
-  countInjected: ResponseCounter['countInjected'];
+  /** For a request that did not come through `begin` (injected in process, another server): counts it when it finishes. */
+  countUnwatched: ResponseCounter['countUnwatched'];
+  /** Labels a request the adapter answered itself (a probe, `/metrics`) with that path. */
+  setRoute: ResponseCounter['setRoute'];
 }
 
 /**
@@ -288,7 +290,8 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
           if (!connections.admit(request, response, now)) return 'drop';
           return counter.begin(request, response, now) ?? 'serve';
         },
-        countInjected: counter.countInjected,
+        countUnwatched: counter.countUnwatched,
+        setRoute: counter.setRoute,
       };
     },
     mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],

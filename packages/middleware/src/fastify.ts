@@ -73,11 +73,11 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
   const { options } = core;
 
   const server = fastify.server;
-  const { begin, countInjected } = core.watch(server, routeOf);
+  const { begin, countUnwatched } = core.watch(server, routeOf);
   // Registered with the plugin, so it runs ahead of the application's own onRequest hooks.
   fastify.addHook('onRequest', function keepRequest(request: FastifyRequest, reply: FastifyReply, done) {
     (request.raw as RoutedRequest)[kRequest] = request;
-    countInjected(request.raw, reply.raw);
+    countUnwatched(request.raw, reply.raw);
     done();
   });
   // Each route's handler leaves its template on the raw request: a constant, where `routeOptions` is built per call.

@@ -29,9 +29,6 @@ export interface WarmscaleServer extends Warmscale {
   close(): Promise<void>;
 }
 
-const kInternalRoute = Symbol('warmscale.internalRoute');
-type MarkedRequest = IncomingMessage & { [kInternalRoute]?: string };
-
 const silent: Logger = { info() {}, warn() {}, error() {} };
 
 /**
@@ -70,11 +67,6 @@ export function createNodeServer(
   for (const [path, probe] of core.mainPortProbes)
     internal.set(path, (_request, response) => void writeProbe(probe, response));
 
-  /** The probe or metrics path a request was answered on, else the application's route. */
-  function routeOfRequest(request: IncomingMessage): string | undefined {
-    return (request as MarkedRequest)[kInternalRoute] ?? routeOf(request);
-  }
-
   /**
    * A request on the server: probes and `/metrics` first (never shed), then admission control, then the application.
    * The core counts its response once it is written out, or as 499 when its client leaves first.
@@ -88,7 +80,7 @@ export function createNodeServer(
 
   /** A warm-up request through `light-my-request`: counted when it finishes (no server sees it), never shed. */
   function handleInjected(request: IncomingMessage, response: ServerResponse): void {
-    countInjected(request, response);
+    countUnwatched(request, response);
     if (!serveInternal(request, response)) app(request, response);
   }
 
@@ -97,7 +89,7 @@ export function createNodeServer(
     const path = pathOf(request.url);
     const serve = internal.get(path);
     if (serve === undefined) return false;
-    (request as MarkedRequest)[kInternalRoute] = path;
+    setRoute(request, path);
     serve(request, response);
     return true;
   }
@@ -105,7 +97,7 @@ export function createNodeServer(
   const server = createServer(handler);
   // server.close() closes the connections idle at that moment; a keep-alive connection whose last response ends
   // later is closed after it, so the drain does not wait for its keep-alive timeout.
-  const { begin, countInjected } = core.watch(server, routeOfRequest, () => {
+  const { begin, countUnwatched, setRoute } = core.watch(server, routeOf, () => {
     if (lifecycle.state === LifecycleState.Stopping) server.closeIdleConnections();
   });
   answerClientErrors(server);

@@ -1,7 +1,7 @@
 import type { BenchConfig } from '../config.js';
 import { rotated } from '../rounds.js';
 import { HELLO_PATH } from '../routes.js';
-import { type BenchServer, startServer, type Variant } from '../server.js';
+import { startServer, type Variant } from '../server.js';
 import { type Spread, spread } from '../stats.js';
 import { runWrk, type WrkResult } from '../wrk.js';
 
@@ -13,6 +13,8 @@ export interface Pair {
 
 /** What `npm run bench` measures per request, each beside the server it differs from by one thing. */
 export const PAIRS: readonly Pair[] = [
+  // The control: two servers that differ by nothing. Its spread is what the method cannot resolve.
+  { variant: 'bare', baseline: 'bare' },
   // The floors: what counting can cost at the least, by where it hooks in.
   { variant: 'hook', baseline: 'bare' },
   { variant: 'diagnostics-channel', baseline: 'bare' },
@@ -62,44 +64,44 @@ export interface PairedSummary extends Pair {
 export interface OverheadResult {
   readonly connections: number;
   readonly warmupSec: number;
-  readonly primeSec: number;
   readonly durationSec: number;
   readonly samples: readonly PairedSample[];
   readonly summaries: readonly PairedSummary[];
 }
 
 /**
- * A variant and its baseline served at the same time, both on the server core, each loaded by its own wrk with half
- * the connections. Whatever the machine does during those seconds (steal, frequency, a neighbour) it does to both, so
- * their CPU per request differs by what the variant adds, far more steadily than runs taken one after the other.
+ * A variant and its baseline, each started fresh for this run, served at the same time, both on the server core, each
+ * loaded by its own wrk with half the connections: first for the warm-up (JIT, connection setup, the first GCs), then
+ * measured. Whatever the machine does during those seconds (steal, frequency, a neighbour) it does to both, so their
+ * CPU per request differs by what the variant adds. Fresh processes every round: one Node process can run a few
+ * percent faster or slower than another of the same program for its whole life (code and heap layout), so a server
+ * kept across rounds would carry its luck into every round.
  */
-async function measurePair(
-  server: BenchServer,
-  baseline: BenchServer,
-  round: number,
-  config: BenchConfig,
-): Promise<PairedSample> {
-  const { connections, durationSec, primeSec } = config.overhead;
-  const half = Math.max(1, Math.floor(connections / 2));
-  const both = (seconds: number) =>
-    Promise.all(
-      [server, baseline].map((s) => runWrk({ url: `${s.url}${HELLO_PATH}`, connections: half, durationSec: seconds })),
-    ) as Promise<[WrkResult, WrkResult]>;
-  // A server idle for a while restarts slowly (V8 shrinks an idle heap, its caches went to the other servers):
-  // an unmeasured run first brings both back to speed.
-  await both(primeSec);
-  const before = [server.cpuSeconds(), baseline.cpuSeconds()] as const;
-  const [own, base] = await both(durationSec);
-  return {
-    round,
-    variant: server.variant,
-    baseline: baseline.variant,
-    cpuUsPerRequest: ((server.cpuSeconds() - before[0]) * 1e6) / own.requests,
-    baselineCpuUsPerRequest: ((baseline.cpuSeconds() - before[1]) * 1e6) / base.requests,
-    requests: own.requests,
-    baselineRequests: base.requests,
-    failures: own.non2xx + own.errors + base.non2xx + base.errors,
-  };
+async function measurePair(pair: Pair, round: number, config: BenchConfig): Promise<PairedSample> {
+  const { connections, durationSec, warmupSec } = config.overhead;
+  const servers = await Promise.all([startServer(pair.variant), startServer(pair.baseline)]);
+  try {
+    const [server, baseline] = servers;
+    const half = Math.max(1, Math.floor(connections / 2));
+    const both = (seconds: number) =>
+      Promise.all(
+        servers.map((s) => runWrk({ url: `${s.url}${HELLO_PATH}`, connections: half, durationSec: seconds })),
+      ) as Promise<[WrkResult, WrkResult]>;
+    await both(warmupSec);
+    const before = [server.cpuSeconds(), baseline.cpuSeconds()] as const;
+    const [own, base] = await both(durationSec);
+    return {
+      round,
+      ...pair,
+      cpuUsPerRequest: ((server.cpuSeconds() - before[0]) * 1e6) / own.requests,
+      baselineCpuUsPerRequest: ((baseline.cpuSeconds() - before[1]) * 1e6) / base.requests,
+      requests: own.requests,
+      baselineRequests: base.requests,
+      failures: own.non2xx + own.errors + base.non2xx + base.errors,
+    };
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
 }
 
 function summarize(samples: readonly PairedSample[]): PairedSummary[] {
@@ -118,40 +120,21 @@ function summarize(samples: readonly PairedSample[]): PairedSummary[] {
   });
 }
 
-/**
- * Starts every server once and keeps it for all rounds, as a pod serves for hours; every round measures each pair
- * once, in an order that rotates from round to round.
- */
+/** Every round measures each pair once, in an order that rotates from round to round. */
 export async function runOverhead(config: BenchConfig, log: (line: string) => void): Promise<OverheadResult> {
-  const { connections, warmupSec } = config.overhead;
-  const servers = new Map<Variant, BenchServer>();
-  try {
-    for (const variant of new Set(PAIRS.flatMap((pair) => [pair.baseline, pair.variant]))) {
-      const server = await startServer(variant);
-      servers.set(variant, server);
-      // JIT, connection setup and the first GCs belong to the warm-up, not to the figures.
-      await runWrk({ url: `${server.url}${HELLO_PATH}`, connections, durationSec: warmupSec });
+  const samples: PairedSample[] = [];
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const pair of rotated(PAIRS, round)) {
+      const sample = await measurePair(pair, round, config);
+      samples.push(sample);
+      log(
+        `overhead round ${round} ${sample.variant}: ${sample.cpuUsPerRequest.toFixed(2)} µs CPU/req beside ` +
+          `${sample.baseline} ${sample.baselineCpuUsPerRequest.toFixed(2)} ` +
+          `(${(sample.cpuUsPerRequest / sample.baselineCpuUsPerRequest).toFixed(3)}x)` +
+          (sample.failures === 0 ? '' : `, ${sample.failures} failures`),
+      );
     }
-    const samples: PairedSample[] = [];
-    for (let round = 1; round <= config.rounds; round++) {
-      for (const pair of rotated(PAIRS, round)) {
-        const sample = await measurePair(
-          servers.get(pair.variant) as BenchServer,
-          servers.get(pair.baseline) as BenchServer,
-          round,
-          config,
-        );
-        samples.push(sample);
-        log(
-          `overhead round ${round} ${pair.variant}: ${sample.cpuUsPerRequest.toFixed(2)} µs CPU/req beside ` +
-            `${pair.baseline} ${sample.baselineCpuUsPerRequest.toFixed(2)} ` +
-            `(${(sample.cpuUsPerRequest / sample.baselineCpuUsPerRequest).toFixed(3)}x)` +
-            (sample.failures === 0 ? '' : `, ${sample.failures} failures`),
-        );
-      }
-    }
-    return { ...config.overhead, samples, summaries: summarize(samples) };
-  } finally {
-    await Promise.all([...servers.values()].map((server) => server.stop()));
   }
+  const { connections, warmupSec, durationSec } = config.overhead;
+  return { connections, warmupSec, durationSec, samples, summaries: summarize(samples) };
 }
