@@ -85,7 +85,7 @@ export function readConfig(argv: readonly string[]): BenchConfig {
     quiet: { attempts: quick ? 1 : 3, waitSec: quick ? 0 : 5 },
     // 50 keep-alive connections, as the reference figures were measured with; short runs, each bracketed by bare
     // Fastify runs, follow the machine's drift more closely than long ones.
-    overhead: { connections: 50, warmupSec: quick ? 1 : 3, durationSec: quick ? 1 : 4 },
+    overhead: { connections: 50, warmupSec: quick ? 1 : 6, durationSec: quick ? 1 : 4 },
     scrape: { requestsPerLabelSet: quick ? 2 : 20, scrapes: quick ? 20 : 200, warmupScrapes: 5 },
     cardinality: {
       warmupRequests: quick ? 500 : 3000,
