@@ -404,6 +404,29 @@ for (const adapter of ADAPTERS) {
       ]);
     });
 
+    test('regression: a warm-up step that held the event loop shed the first requests after readiness', async () => {
+      running = await adapter.start({
+        warmup: {
+          steps: [
+            {
+              name: 'build an index',
+              run: () => {
+                const until = performance.now() + 600;
+                while (performance.now() < until);
+              },
+            },
+          ],
+        },
+        admission: { maxEventLoopDelayMs: 200 },
+        shutdown: { signals: [], exit },
+      });
+      await reached(running.ws.lifecycle, LifecycleState.Ready);
+      const { url } = running;
+      const statuses = await Promise.all(Array.from({ length: 5 }, async () => (await get(`${url}/test`)).status));
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
+      assert.deepEqual(samples((await get(`${url}/metrics`)).body, 'warmscale_admission_rejected_total'), []);
+    });
+
     test('SIGTERM under keep-alive load: readiness 503 at once, every request served, in-flight work finishes, exit 0', async () => {
       running = await adapter.start({
         warmup: { enabled: false },

@@ -22,9 +22,17 @@ function serializationOf(b: Breakdown, prefix: string): { series: number; cpuMs:
   return b.serialization.find((s) => s.name.startsWith(prefix)) ?? { series: 0, cpuMs: 0 };
 }
 
-/** `+1.2 µs (1.05x)` of a pair. */
+/** `1.20 µs (1.050x, rounds 1.020–1.080)` of a pair. */
 function added(p: PairedSummary): string {
-  return `${fixed(p.addedCpuUs.median, 2)} µs (${fixed(p.cpuRatio.median, 3)}x)`;
+  return (
+    `${fixed(p.addedCpuUs.median, 2)} µs (${fixed(p.cpuRatio.median, 3)}x, rounds ` +
+    `${fixed(p.cpuRatio.min, 3)}–${fixed(p.cpuRatio.max, 3)})`
+  );
+}
+
+/** True when the rounds of a pair disagree on the sign of the difference: the method cannot tell it from zero. */
+function unresolved(p: PairedSummary): boolean {
+  return p.cpuRatio.min < 1 && p.cpuRatio.max > 1;
 }
 
 /** How the request path is built, and what each choice measured in this run. */
@@ -41,9 +49,11 @@ function requestPath(r: BenchReport): string[] {
     ...(control === undefined
       ? []
       : [
-          `- **Resolution.** Two bare-Fastify servers paired with each other differ by ${added(control)} ` +
-            `(rounds ${control.ratios.map((ratio) => fixed(ratio, 3)).join(', ')}): differences of that size are ` +
-            "within the method's noise.",
+          `- **Resolution.** Two bare-Fastify servers paired with each other differ by ${added(control)}. The ` +
+            'other pairs spread further from round to round: now and then one fresh process of a pair runs some 10 to ' +
+            '20% slower than its twin for its whole life (the per-round columns show it), so a single round can be ' +
+            'off by that much and only the median over rounds is a figure; a part whose rounds disagree on the ' +
+            'sign is below what this method resolves.',
         ]),
     `- **Counting at the Node server.** An empty \`onResponse\` hook adds ${added(hook)} to bare Fastify: with one, ` +
       'Fastify installs `finish`/`error` listeners on every response and runs its hook machinery. A ' +
@@ -72,11 +82,14 @@ function requestPath(r: BenchReport): string[] {
     ] as const
   ).flatMap(([variant, part]) => {
     const p = pairOf(r, variant);
-    return p === undefined ? [] : [`${part} ${fixed(-p.addedCpuUs.median, 2)} µs`];
+    if (p === undefined) return [];
+    const saved = `${fixed(-p.addedCpuUs.median, 2)} µs (rounds ${fixed(1 / p.cpuRatio.max, 3)}–${fixed(1 / p.cpuRatio.min, 3)}x)`;
+    return [`${part}: ${saved}${unresolved(p) ? ', not resolved' : ''}`];
   });
   if (parts.length > 0) {
     lines.push(
-      `- **What each part of the defaults costs** (the defaults beside the defaults without it): ${parts.join('; ')}.`,
+      '- **What each part of the defaults costs** (the defaults beside the defaults without it, as a ratio of the ' +
+        `defaults to the defaults without it): ${parts.join('; ')}.`,
     );
   }
   const b = r.breakdown;
@@ -97,13 +110,13 @@ function requestPath(r: BenchReport): string[] {
   const traced = pairOf(r, 'warmscale-traced');
   if (traced !== undefined) {
     lines.push(
-      `- **Exemplars**: the middleware inside an active span adds ${added(traced)} to the same Fastify with the same ` +
-        "span (`bare-traced`): the counting plus the span lookup; the span itself is the tracing SDK's cost.",
+      `- **Exemplars**: inside an active span, beside the same Fastify with the same span (\`bare-traced\`), the ` +
+        `middleware with its exemplars measured ${added(traced)}; the span itself is the tracing SDK's cost.`,
     );
   }
   for (const [variant, framework] of [
     ['express-warmscale', 'Express 5'],
-    ['http-warmscale', 'a plain node:http listener'],
+    ['http-warmscale', 'A plain node:http listener'],
   ] as const) {
     const p = pairOf(r, variant);
     if (p !== undefined) lines.push(`- **${framework}**: the adapter with its defaults adds ${added(p)}.`);
@@ -142,18 +155,24 @@ function scrapePath(r: BenchReport): string[] {
   ];
 }
 
-/** For a missed request-path target: the budget and where it goes. */
+/** For a missed request-path target: the budget, what was tried and what the rest is. */
 function missedRequestTargets(r: BenchReport): string[] {
   const ours = pairOf(r, 'warmscale');
-  const lean = pairOf(r, 'warmscale-lean');
-  if (ours === undefined || lean === undefined || ours.cpuRatio.median <= CPU_RATIO_MAX) return [];
+  const hook = pairOf(r, 'hook');
+  const channel = pairOf(r, 'diagnostics-channel-route');
+  if (ours === undefined || ours.cpuRatio.median <= CPU_RATIO_MAX) return [];
   const budget = (CPU_RATIO_MAX - 1) * ours.baselineCpuUsPerRequest.median;
   return [
     `- **Request path: ${fixed(ours.cpuRatio.median, 3)}x CPU, target ${CPU_RATIO_MAX}x: missed.** At bare ` +
       `Fastify's ${fixed(ours.baselineCpuUsPerRequest.median, 2)} µs the budget is ${fixed(budget, 2)} µs; the ` +
-      `defaults add ${fixed(ours.addedCpuUs.median, 2)} µs, the counter alone ${fixed(lean.addedCpuUs.median, 2)} µs. ` +
-      'The difference is the parts listed above, each a feature a user would lose by turning it off; each can be ' +
-      'turned off by its setting.',
+      `defaults add ${fixed(ours.addedCpuUs.median, 2)} µs. Tried, and kept: counting at the Node server instead of ` +
+      `in Fastify hooks (an empty \`onResponse\` hook alone costs ${hook === undefined ? '?' : added(hook)}, the ` +
+      `channel with route templates ${channel === undefined ? '?' : added(channel)}); the route template from ` +
+      'wrapped handlers instead of `request.routeOptions` on every request; one clock read per request for ' +
+      "recycling, admission and the duration; abort accounting from the connection's `close` instead of a listener " +
+      "per request; a request's headers and method noted once, before a framework swaps its prototype; no " +
+      'OpenTelemetry span lookup until an SDK registers. Each part of the defaults left (above) is small against ' +
+      'the noise of this method; together they hold the remainder.',
   ];
 }
 

@@ -57,8 +57,8 @@ function machineLine(m: Machine): string {
 function header(r: BenchReport): string {
   const m = r.machine;
   const placement = m.pinned
-    ? 'Each server runs as its own process pinned to core 0 (`taskset -c 0`); the load generator runs as another ' +
-      'process pinned to core 1, as does the harness'
+    ? 'Each server runs as its own process pinned to core 0 (`taskset -c 0`); the load generators (wrk for section ' +
+      '1, autocannon elsewhere) run as other processes pinned to core 1, as does the harness'
     : 'Servers and load generator run as separate, unpinned processes (no `taskset` or a single core): expect more noise';
   return [
     '# Benchmarks',
@@ -74,8 +74,7 @@ function header(r: BenchReport): string {
       .map(([name, version]) => `${name} ${version}`)
       .join(', ')}`,
     `- **Method:** ${r.rounds} round${r.rounds === 1 ? '' : 's'}; in every round each variant runs once, in an order ` +
-      'that rotates from round to round (the overhead servers serve every round, as a long-running pod does; the ' +
-      `other scenarios start fresh processes each round). ${placement}. All traffic is HTTP/1.1 keep-alive ` +
+      `that rotates from round to round, as fresh processes. ${placement}. All traffic is HTTP/1.1 keep-alive ` +
       'on 127.0.0.1. Figures are the median over runs with (min–max); every ratio is taken run by run against ' +
       'the baseline measured next to it, then the median of those ratios is reported.',
     '- **Noise:** other processes and neighbour VMs (steal time) disturb a shared machine, and its speed drifts ' +

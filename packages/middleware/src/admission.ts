@@ -24,6 +24,8 @@ export const EVENT_LOOP_SAMPLE_MS = 100;
 export class RequestGate {
   #inFlight = 0;
   #overloaded = false;
+  /** No shedding for the loop's delay before this `performance.now()` (see the readiness handler). */
+  #judgeFrom = 0;
   #readyAt: number | undefined;
   #rampDone: boolean;
   readonly #monitor: IntervalHistogram | undefined;
@@ -38,7 +40,13 @@ export class RequestGate {
     this.#now = now;
     this.#rampDone = options.slowStartMs === 0;
     lifecycle.on('state', (state) => {
-      if (state === 'ready') this.#readyAt = this.#now();
+      if (state !== 'ready') return;
+      this.#readyAt = this.#now();
+      // A warm-up step that held the loop (building a cache, say) is over once the pod turns ready: its stall must not
+      // shed the first requests. The monitor and the sampler report it at their first ticks after it, so the guard
+      // judges the loop afresh only after two sampling periods.
+      this.#overloaded = false;
+      this.#judgeFrom = performance.now() + 2 * EVENT_LOOP_SAMPLE_MS;
     });
     this.#rejected = new Counter({
       name: 'warmscale_admission_rejected_total',
@@ -79,7 +87,7 @@ export class RequestGate {
         const now = performance.now();
         const lateMs = now - lastSample - EVENT_LOOP_SAMPLE_MS;
         lastSample = now;
-        this.#overloaded = Math.max(monitor.max / 1e6, lateMs) > limitMs;
+        this.#overloaded = now >= this.#judgeFrom && Math.max(monitor.max / 1e6, lateMs) > limitMs;
         monitor.reset();
       }, EVENT_LOOP_SAMPLE_MS).unref();
     }
