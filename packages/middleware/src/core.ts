@@ -10,7 +10,7 @@ import { createInternalServer, type InternalRoute } from './internal-server.js';
 import { Lifecycle } from './lifecycle.js';
 import { exitAfterFlush, type Logger } from './logger.js';
 import { resolveOptions, resolveWarmupStep, type WarmscaleOptions, type WarmscaleOptionsInput } from './options.js';
-import { createProbes, type ProbeHandler, type Probes, probeRoutes, writeProbe } from './probes.js';
+import { createProbes, type ProbeHandler, type Probes, pathOf, probeRoutes, writeProbe } from './probes.js';
 import { ReadinessChecks } from './readiness-checks.js';
 import { createRequestMetrics, type RequestMetrics, type RequestRecorder, UNKNOWN_METHOD } from './request-metrics.js';
 import { countResponses, type ResponseCounter, type RouteOf } from './responses.js';
@@ -70,8 +70,6 @@ export interface WarmscaleCore extends Warmscale {
   readonly recorder: RequestRecorder;
   /** Requests in flight and admission control, run by the adapters ahead of the application. */
   readonly gate: RequestGate;
-  /** True for the middleware's own warm-up requests (never shed: a loopback warm-up runs while the loop is busy). */
-  isWarmup(headers: IncomingHttpHeaders): boolean;
   /**
    * Takes charge of the application's server: connection recycling and the drain's `Connection: close`, and counting
    * every response (those to requests Node could not parse too). The adapter's request listener calls `begin` ahead
@@ -100,8 +98,10 @@ export type RequestVerdict = 'serve' | 'drop' | ShedReason;
 /** What the adapter's request listener runs ahead of the application, for each request on the server. */
 export interface ServerWatch {
   /**
-   * Connection recycling, the request's clock, the in-flight count and admission control. `drop` is a request
-   * pipelined behind a response that closes its connection: it gets no response (its client retries it elsewhere).
+   * Connection recycling, the request's clock, the in-flight count and admission control, which never sheds the probes
+   * and `/metrics` of the application's port nor the middleware's own warm-up requests (a loopback warm-up runs while
+   * the loop is busy). `drop` is a request pipelined behind a response that closes its connection: it gets no response
+   * (its client retries it elsewhere).
    */
   begin(request: IncomingMessage, response: ServerResponse): RequestVerdict;
   /** For a request that did not come through `begin` (injected in process, another server): counts it when it finishes. */
@@ -155,10 +155,17 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
   const gate = new RequestGate(options.admission, lifecycle, registry);
   const connections = createConnectionPolicy(lifecycle, options.connections);
   const counters: ResponseCounter[] = [];
+  const isWarmup = (headers: IncomingHttpHeaders) => headers[WARMUP_HEADER] === warmupToken;
 
   const steps: WarmupStep[] = [...warmupOptions.steps];
   const progress: WarmupProgress = { total: 0, done: 0, failed: [], running: undefined, elapsedMs: 0 };
   const probes: Probes = createProbes(lifecycle, new ReadinessChecks(options.readiness.checks), progress, probeOptions);
+  const mainPortProbes = probesOnMainPort ? probeRoutes(probes, probeOptions) : [];
+  // Admission control never sheds these: the kubelet and Prometheus must reach an overloaded pod.
+  const neverShed = new Set([
+    ...mainPortProbes.map(([path]) => path),
+    ...(mainPortMetricsPath === null ? [] : [mainPortMetricsPath]),
+  ]);
 
   function serveMetrics(request: IncomingMessage, response: ServerResponse): void {
     const openMetrics = wantsOpenMetrics(request.headers.accept);
@@ -278,7 +285,6 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
     metricsServer,
     recorder,
     gate,
-    isWarmup: (headers) => headers[WARMUP_HEADER] === warmupToken,
     watch(server, routeOf, afterResponse) {
       const counter = countResponses({ server, routeOf, recorder, gate, afterResponse });
       counters.push(counter);
@@ -288,13 +294,15 @@ export function createWarmscale(input: WarmscaleOptionsInput | undefined, host: 
         begin(request, response) {
           const now = performance.now();
           if (!connections.admit(request, response, now)) return 'drop';
-          return counter.begin(request, response, now) ?? 'serve';
+          const shed = counter.begin(request, response, now);
+          if (shed === undefined || neverShed.has(pathOf(request.url)) || isWarmup(request.headers)) return 'serve';
+          return shed;
         },
         countUnwatched: counter.countUnwatched,
         setRoute: counter.setRoute,
       };
     },
-    mainPortProbes: probesOnMainPort ? probeRoutes(probes, probeOptions) : [],
+    mainPortProbes,
     mainPortMetricsPath,
     serveMetrics,
     addWarmupStep(step: WarmupStepInput) {

@@ -4,7 +4,6 @@ import fp from 'fastify-plugin';
 import { createWarmscale, type Warmscale } from './core.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE, wantsOpenMetrics } from './exposition.js';
 import { WarmscaleOptionError, type WarmscaleOptionsInput } from './options.js';
-import { pathOf } from './probes.js';
 import { WARMUP_HEADER } from './warmup.js';
 
 /** Options of the Fastify plugin: the settings, plus a close step for frameworks built on Fastify. */
@@ -35,9 +34,9 @@ function routeOf(raw: IncomingMessage): string | undefined {
 }
 
 /**
- * The Fastify adapter: an `onRequest` hook leaves Fastify's route template (`routeOptions.url`, unmatched when `is404`)
- * on the raw request, where the core counts the response at the Node server; the probes and `/metrics` are routes,
- * `inject` runs the warm-up, and Fastify's `onReady`/`onListen`/`preClose`/`onClose` hooks drive the lifecycle.
+ * The Fastify adapter: each route's handler leaves its template on the raw request, where the core counts the response
+ * at the Node server (see `routeOf`); the probes and `/metrics` are routes, `inject` runs the warm-up, and Fastify's
+ * `onReady`/`onListen`/`preClose`/`onClose` hooks drive the lifecycle.
  */
 async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscaleOptions = {}): Promise<void> {
   if (fastify.hasDecorator('warmscale')) {
@@ -125,24 +124,14 @@ async function warmscalePlugin(fastify: FastifyInstance, input: FastifyWarmscale
 
   // Fastify's own request listener runs only for the requests the connection policy admits (see connections.ts).
   const gate = core.gate;
-  // Probes and /metrics are never shed.
-  const internalPaths = new Set([
-    ...core.mainPortProbes.map(([path]) => path),
-    ...(core.mainPortMetricsPath === null ? [] : [core.mainPortMetricsPath]),
-  ]);
   const [handleRequest] = server.listeners('request') as RequestListener[];
   if (handleRequest !== undefined) {
     server.removeListener('request', handleRequest);
     server.on('request', function admitRequest(request: IncomingMessage, response: ServerResponse) {
       const verdict = begin(request, response);
-      if (verdict === 'serve') {
-        handleRequest.call(server, request, response);
-      } else if (verdict !== 'drop') {
-        // Shed before Fastify routes it, so it costs no routing or hooks: counted under the unmatched route.
-        if (internalPaths.has(pathOf(request.url)) || core.isWarmup(request.headers))
-          handleRequest.call(server, request, response);
-        else gate.shed(response, verdict);
-      }
+      if (verdict === 'serve') handleRequest.call(server, request, response);
+      // Shed before Fastify routes it, so it costs no routing or hooks: counted under the unmatched route.
+      else if (verdict !== 'drop') gate.shed(response, verdict);
     });
   }
 

@@ -74,7 +74,7 @@ export function createNodeServer(
   function handler(request: IncomingMessage, response: ServerResponse): void {
     const verdict = begin(request, response);
     if (verdict === 'drop' || serveInternal(request, response)) return;
-    if (verdict === 'serve' || core.isWarmup(request.headers)) app(request, response);
+    if (verdict === 'serve') app(request, response);
     else gate.shed(response, verdict);
   }
 

@@ -48,8 +48,7 @@ export interface ResponseCounterOptions {
 export interface ResponseCounter {
   /**
    * Call ahead of the application for every request on the server, with `performance.now()`: starts its clock and
-   * counts it in flight.
-   * Returns why admission control sheds it, or undefined to serve it.
+   * counts it in flight. Returns why admission control would shed it, or undefined to serve it.
    */
   begin(request: IncomingMessage, response: ServerResponse, now: number): ShedReason | undefined;
   /**
